@@ -1,0 +1,241 @@
+// jute.ts — ZooKeeper's jute binary encoding: big-endian ints and longs, length-prefixed buffers
+// and strings (-1 = null), booleans as one byte. The reader never trusts a declared length: every
+// length is checked against the bytes left before anything is allocated or sliced. Longs are
+// bigint so 64-bit ids and zxids stay exact. Strings are written as Java's jute writes them:
+// each UTF-16 code unit on its own (CESU-8 for characters outside the BMP).
+
+export class JuteDecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JuteDecodeError';
+  }
+}
+
+export class JuteReader {
+  readonly buf: Buffer;
+  offset: number;
+  readonly end: number;
+
+  constructor(buf: Buffer, offset = 0, end = buf.length) {
+    this.buf = buf;
+    this.offset = offset;
+    this.end = end;
+  }
+
+  get remaining(): number {
+    return this.end - this.offset;
+  }
+
+  private need(n: number, what: string): void {
+    if (n > this.end - this.offset) {
+      throw new JuteDecodeError(`truncated record: ${what} needs ${n} bytes, ${this.end - this.offset} left`);
+    }
+  }
+
+  int(): number {
+    this.need(4, 'int');
+    const v = this.buf.readInt32BE(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  long(): bigint {
+    this.need(8, 'long');
+    const v = this.buf.readBigInt64BE(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  bool(): boolean {
+    this.need(1, 'boolean');
+    return this.buf[this.offset++] !== 0;
+  }
+
+  /** A boolean that old clients leave off the end of a record (ConnectRequest.readOnly). */
+  optionalBool(): boolean {
+    return this.offset < this.end ? this.bool() : false;
+  }
+
+  /** Length-prefixed bytes; -1 reads as null. The slice shares memory with the frame. */
+  buffer(): Buffer | null {
+    const len = this.int();
+    if (len === -1) return null;
+    if (len < 0) throw new JuteDecodeError(`negative buffer length ${len}`);
+    this.need(len, 'buffer');
+    const b = this.buf.subarray(this.offset, this.offset + len);
+    this.offset += len;
+    return b;
+  }
+
+  /** Length-prefixed bytes copied out of the frame, for data the server keeps. */
+  bufferCopy(): Buffer | null {
+    const b = this.buffer();
+    return b === null ? null : Buffer.from(b);
+  }
+
+  string(): string | null {
+    const len = this.int();
+    if (len === -1) return null;
+    if (len < 0) throw new JuteDecodeError(`negative string length ${len}`);
+    this.need(len, 'string');
+    const s = this.buf.toString('utf8', this.offset, this.offset + len);
+    this.offset += len;
+    return s;
+  }
+
+  /** A string that must be present; null reads as ''. */
+  ustring(): string {
+    return this.string() ?? '';
+  }
+
+  /**
+   * A vector count; -1 reads as null. Each element takes at least `minElementBytes`, so a count
+   * larger than the bytes left is refused before any array is built.
+   */
+  vectorCount(minElementBytes: number): number | null {
+    const n = this.int();
+    if (n === -1) return null;
+    if (n < 0) throw new JuteDecodeError(`negative vector count ${n}`);
+    if (n * minElementBytes > this.end - this.offset) {
+      throw new JuteDecodeError(`vector count ${n} exceeds the ${this.end - this.offset} bytes left`);
+    }
+    return n;
+  }
+
+  stringVector(): string[] | null {
+    const n = this.vectorCount(4);
+    if (n === null) return null;
+    const out = new Array<string>(n);
+    for (let i = 0; i < n; i++) out[i] = this.ustring();
+    return out;
+  }
+}
+
+/** Bytes of `s` as jute writes them (UTF-16 code units encoded one by one). */
+export function juteStringBytes(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+  }
+  return n;
+}
+
+function hasSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
+/**
+ * A growable output buffer. Writers reserve the 4-byte frame length up front and patch it at
+ * the end, so a reply is encoded once, in place, with no intermediate copies.
+ */
+export class JuteWriter {
+  buf: Buffer;
+  offset: number;
+
+  constructor(initialBytes = 256) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+    this.offset = 0;
+  }
+
+  reset(): void {
+    this.offset = 0;
+  }
+
+  private ensure(n: number): void {
+    const want = this.offset + n;
+    if (want <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < want) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.offset);
+    this.buf = next;
+  }
+
+  int(v: number): this {
+    this.ensure(4);
+    this.buf.writeInt32BE(v, this.offset);
+    this.offset += 4;
+    return this;
+  }
+
+  long(v: bigint): this {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(v, this.offset);
+    this.offset += 8;
+    return this;
+  }
+
+  bool(v: boolean): this {
+    this.ensure(1);
+    this.buf[this.offset++] = v ? 1 : 0;
+    return this;
+  }
+
+  buffer(b: Uint8Array | null): this {
+    if (b === null) return this.int(-1);
+    this.int(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.offset);
+    this.offset += b.length;
+    return this;
+  }
+
+  string(s: string | null): this {
+    if (s === null) return this.int(-1);
+    if (!hasSurrogate(s)) {
+      const len = Buffer.byteLength(s, 'utf8');
+      this.int(len);
+      this.ensure(len);
+      this.buf.write(s, this.offset, len, 'utf8');
+      this.offset += len;
+      return this;
+    }
+    const len = juteStringBytes(s);
+    this.int(len);
+    this.ensure(len);
+    const b = this.buf;
+    let o = this.offset;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) b[o++] = c;
+      else if (c < 0x800) {
+        b[o++] = 0xc0 | (c >> 6);
+        b[o++] = 0x80 | (c & 0x3f);
+      } else {
+        b[o++] = 0xe0 | (c >> 12);
+        b[o++] = 0x80 | ((c >> 6) & 0x3f);
+        b[o++] = 0x80 | (c & 0x3f);
+      }
+    }
+    this.offset = o;
+    return this;
+  }
+
+  stringVector(v: readonly string[] | null): this {
+    if (v === null) return this.int(-1);
+    this.int(v.length);
+    for (const s of v) this.string(s);
+    return this;
+  }
+
+  /** Reserves a 4-byte length; returns its position for `endFrame`. */
+  beginFrame(): number {
+    const at = this.offset;
+    this.int(0);
+    return at;
+  }
+
+  endFrame(at: number): void {
+    this.buf.writeInt32BE(this.offset - at - 4, at);
+  }
+
+  /** A copy of what was written so far. */
+  toBuffer(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.offset));
+  }
+}
