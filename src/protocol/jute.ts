@@ -234,6 +234,14 @@ export class JuteWriter {
     this.buf.writeInt32BE(this.offset - at - 4, at);
   }
 
+  /** Hands out what was written so far (no copy) and starts a fresh buffer. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.offset);
+    this.buf = Buffer.allocUnsafe(Math.max(256, Math.min(this.buf.length, 65536)));
+    this.offset = 0;
+    return out;
+  }
+
   /** A copy of what was written so far. */
   toBuffer(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.offset));

@@ -1,0 +1,115 @@
+// change-records.ts — what prep sees: the tree plus the effects of txns that have been prepped but
+// not yet applied (ZooKeeper's outstandingChanges). Each record is the state of one path after
+// the newest pending txn that touches it; records are dropped as their txns are applied.
+// A multi preps into a child view and merges it only when every op succeeded.
+import type { ACL } from '../protocol/records.js';
+import type { DataTree } from '../tree/data-tree.js';
+
+export interface NodeRecord {
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  childCount: number;
+  acl: readonly ACL[];
+  dataLength: number;
+}
+
+interface Pending {
+  zxid: bigint;
+  rec: NodeRecord | null; // null: deleted
+}
+
+export interface RecordView {
+  get(path: string): NodeRecord | undefined;
+  set(path: string, zxid: bigint, rec: NodeRecord | null): void;
+  /** Ephemeral paths the view adds or removes for a session, on top of the tree's. */
+  pendingEphemerals(sessionId: bigint, base: Set<string>): Set<string>;
+}
+
+function fromTree(tree: DataTree, path: string): NodeRecord | undefined {
+  const n = tree.get(path);
+  if (n === undefined) return undefined;
+  return {
+    version: n.version,
+    cversion: n.cversion,
+    aversion: n.aversion,
+    ephemeralOwner: n.ephemeralOwner,
+    childCount: n.numChildren,
+    acl: n.acl,
+    dataLength: n.data.length,
+  };
+}
+
+export class OutstandingChanges implements RecordView {
+  private readonly byPath = new Map<string, Pending>();
+  private readonly order: { path: string; p: Pending }[] = [];
+
+  constructor(private readonly tree: DataTree) {}
+
+  get(path: string): NodeRecord | undefined {
+    const p = this.byPath.get(path);
+    if (p !== undefined) return p.rec ?? undefined;
+    return fromTree(this.tree, path);
+  }
+
+  set(path: string, zxid: bigint, rec: NodeRecord | null): void {
+    const p = { zxid, rec };
+    this.byPath.set(path, p);
+    this.order.push({ path, p });
+  }
+
+  pendingEphemerals(sessionId: bigint, base: Set<string>): Set<string> {
+    for (const { path, p } of this.order) {
+      if (this.byPath.get(path) !== p) continue;
+      if (p.rec === null) base.delete(path);
+      else if (p.rec.ephemeralOwner === sessionId) base.add(path);
+    }
+    return base;
+  }
+
+  /** Forgets records of txns up to and including `zxid` (they are in the tree now). */
+  applied(zxid: bigint): void {
+    let i = 0;
+    while (i < this.order.length && this.order[i]!.p.zxid <= zxid) {
+      const { path, p } = this.order[i]!;
+      if (this.byPath.get(path) === p) this.byPath.delete(path);
+      i++;
+    }
+    if (i > 0) this.order.splice(0, i);
+  }
+
+  get size(): number {
+    return this.byPath.size;
+  }
+}
+
+/** A scratch view over another, for the ops of one multi. */
+export class ScratchChanges implements RecordView {
+  private readonly local = new Map<string, { zxid: bigint; rec: NodeRecord | null }>();
+
+  constructor(private readonly base: RecordView) {}
+
+  get(path: string): NodeRecord | undefined {
+    const l = this.local.get(path);
+    if (l !== undefined) return l.rec ?? undefined;
+    return this.base.get(path);
+  }
+
+  set(path: string, zxid: bigint, rec: NodeRecord | null): void {
+    this.local.set(path, { zxid, rec });
+  }
+
+  pendingEphemerals(sessionId: bigint, base: Set<string>): Set<string> {
+    const out = this.base.pendingEphemerals(sessionId, base);
+    for (const [path, l] of this.local) {
+      if (l.rec === null) out.delete(path);
+      else if (l.rec.ephemeralOwner === sessionId) out.add(path);
+    }
+    return out;
+  }
+
+  commit(): void {
+    for (const [path, l] of this.local) this.base.set(path, l.zxid, l.rec);
+  }
+}

@@ -1,0 +1,170 @@
+// connection.ts — one client connection: frames in, replies and watch events out. Speaks the
+// handshake itself; hands every other request to the server's pipeline. Replies are encoded into
+// one output buffer and written once per turn of the event loop, so a burst of pipelined
+// requests costs one socket write. A malformed frame closes this connection only.
+import type { Socket } from 'node:net';
+import { JuteReader, JuteWriter } from '../protocol/jute.js';
+import { FrameParser } from '../protocol/frame.js';
+import type { EventType } from '../protocol/opcodes.js';
+import type { ACL, Id } from '../protocol/records.js';
+import { writeNotification } from '../protocol/responses.js';
+import type { Watcher } from '../tree/watch-manager.js';
+import type { Session } from './session-tracker.js';
+
+export interface ConnectionHost {
+  /** First frame of a connection: the ConnectRequest. */
+  onConnect(conn: Connection, frame: Buffer): void;
+  /** Every later frame: RequestHeader + body. */
+  onRequest(conn: Connection, frame: Buffer): void;
+  /** The first 4 bytes were a four-letter word; returns the text to send before closing. */
+  onFourLetterWord(conn: Connection, word: number): string | null;
+  /** Whether a READ on `acl` is allowed for these ids (watch delivery). */
+  canRead(acl: readonly ACL[], ids: readonly Id[]): boolean;
+  onClose(conn: Connection): void;
+  log(level: 'info' | 'warn', msg: string): void;
+}
+
+let nextConnectionId = 1;
+
+export class Connection implements Watcher {
+  readonly id = nextConnectionId++;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly established = Date.now();
+  session: Session | null = null;
+  authIds: Id[] = [];
+  /** Set once the ConnectRequest has been answered. */
+  connected = false;
+  closed = false;
+  /** Stops handling input: after an auth failure or a close that waits for its flush. */
+  closing = false;
+  readOnly = false;
+  // stats for cons/stat
+  packetsReceived = 0;
+  packetsSent = 0;
+  lastCxid = -1;
+  lastZxid = -1n;
+  lastOp = 'NA';
+  lastLatencyMs = 0;
+  minLatencyMs = Number.MAX_SAFE_INTEGER;
+  maxLatencyMs = 0;
+  totalLatencyMs = 0;
+  latencyCount = 0;
+  lastResponseTime = 0;
+  outstanding = 0;
+
+  private readonly parser: FrameParser;
+  private readonly out = new JuteWriter(4096);
+  private flushScheduled = false;
+  private pendingHead: Buffer | null = null;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly host: ConnectionHost,
+    maxFrameBytes: number,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.parser = new FrameParser(maxFrameBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  get sessionId(): bigint {
+    return this.session?.sessionId ?? 0n;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing || this.closed) return;
+    if (!this.connected && this.packetsReceived === 0 && this.parser.idle) {
+      // The first 4 bytes may be a four-letter word instead of a frame length.
+      const head = this.pendingHead === null ? chunk : Buffer.concat([this.pendingHead, chunk]);
+      if (head.length < 4) {
+        this.pendingHead = head;
+        return;
+      }
+      this.pendingHead = null;
+      const text = this.host.onFourLetterWord(this, head.readInt32BE(0));
+      if (text !== null) {
+        this.closing = true;
+        this.socket.end(text);
+        return;
+      }
+      chunk = head;
+    }
+    try {
+      this.parser.push(chunk, (frame) => this.onFrame(frame));
+    } catch (e) {
+      this.host.log('warn', `closing connection from ${this.remoteAddress}:${this.remotePort}: ${(e as Error).message}`);
+      this.close();
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.closing || this.closed) return;
+    this.packetsReceived++;
+    if (!this.connected) this.host.onConnect(this, frame);
+    else this.host.onRequest(this, frame);
+  }
+
+  /** The writer for the next frame; call `sent()` after writing it. */
+  writer(): JuteWriter {
+    return this.out;
+  }
+
+  sent(): void {
+    this.packetsSent++;
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.out.offset === 0) return;
+    this.socket.write(this.out.take());
+  }
+
+  /** Watch event delivery, with READ checked against the node's ACL at delivery time. */
+  process(type: EventType, path: string, zxid: bigint, acl: readonly ACL[] | null): void {
+    if (this.closed) return;
+    if (acl !== null && !this.host.canRead(acl, this.authIds)) return;
+    writeNotification(this.out, zxid, type, path);
+    this.sent();
+  }
+
+  /** Flushes what is queued, then closes. */
+  closeAfterFlush(): void {
+    if (this.closed) return;
+    this.closing = true;
+    this.flush();
+    this.socket.end();
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    if (!this.socket.destroyed) {
+      if (this.socket.writableLength > 0 || this.out.offset > 0) {
+        if (this.out.offset > 0) this.socket.write(this.out.take());
+        this.socket.end();
+        setTimeout(() => this.socket.destroy(), 1000).unref();
+      } else {
+        this.socket.destroy();
+      }
+    }
+    this.host.onClose(this);
+  }
+
+  readHeader(frame: Buffer): { r: JuteReader; xid: number; type: number } {
+    const r = new JuteReader(frame);
+    const xid = r.int();
+    const type = r.int();
+    return { r, xid, type };
+  }
+}
+

@@ -1,0 +1,160 @@
+// reads.ts — the read side of the Final stage: requests answered from the local tree, with
+// ZooKeeper's checks in ZooKeeper's order (node exists, then READ permission, then the watch).
+import { Code } from '../protocol/codes.js';
+import { OpCode, Perm, WatcherType } from '../protocol/opcodes.js';
+import type { ACL, Id } from '../protocol/records.js';
+import type { Request } from '../protocol/requests.js';
+import type { MultiResult, ResponseBody } from '../protocol/responses.js';
+import type { DataTree } from '../tree/data-tree.js';
+import { WatchMode, type Watcher } from '../tree/watch-manager.js';
+import { type AuthProviders as AclProviders, checkAcl } from './auth/digest.js';
+
+export interface ReadContext {
+  sessionId: bigint;
+  authIds: readonly Id[];
+  watcher: Watcher;
+  /** whoAmI: the user part of an id, per its scheme's provider. */
+  userName(id: Id): string;
+}
+
+export type ReadResult = { err: number; body: ResponseBody };
+
+const NONE: ResponseBody = { kind: 'none' };
+const fail = (err: number): ReadResult => ({ err, body: NONE });
+const ok = (body: ResponseBody): ReadResult => ({ err: Code.OK, body });
+
+export class Reads {
+  constructor(
+    private readonly tree: DataTree,
+    private readonly providers: AclProviders,
+  ) {}
+
+  private canRead(acl: readonly ACL[], ctx: ReadContext, perm: number = Perm.READ): boolean {
+    return checkAcl(acl, perm, ctx.authIds, this.providers);
+  }
+
+  run(req: Request, ctx: ReadContext): ReadResult {
+    const tree = this.tree;
+    switch (req.type) {
+      case OpCode.exists: {
+        if (req.path.includes('\0')) return fail(Code.BadArguments);
+        const node = tree.get(req.path);
+        if (node !== undefined && !this.canRead(node.acl, ctx)) return fail(Code.NoAuth);
+        if (req.watch) tree.addDataWatch(req.path, ctx.watcher);
+        if (node === undefined) return fail(Code.NoNode);
+        return ok({ kind: 'stat', stat: node.stat() });
+      }
+      case OpCode.getData: {
+        const node = tree.get(req.path);
+        if (node === undefined) return fail(Code.NoNode);
+        if (!this.canRead(node.acl, ctx)) return fail(Code.NoAuth);
+        if (req.watch) tree.addDataWatch(req.path, ctx.watcher);
+        return ok({ kind: 'data', data: node.data, stat: node.stat() });
+      }
+      case OpCode.getChildren:
+      case OpCode.getChildren2: {
+        const node = tree.get(req.path);
+        if (node === undefined) return fail(Code.NoNode);
+        if (!this.canRead(node.acl, ctx)) return fail(Code.NoAuth);
+        if (req.watch) tree.addChildWatch(req.path, ctx.watcher);
+        const children = node.children ?? [];
+        if (req.type === OpCode.getChildren) return ok({ kind: 'children', children });
+        return ok({ kind: 'children2', children, stat: node.stat() });
+      }
+      case OpCode.getACL: {
+        const node = tree.get(req.path);
+        if (node === undefined) return fail(Code.NoNode);
+        if (!this.canRead(node.acl, ctx, Perm.READ | Perm.ADMIN)) return fail(Code.NoAuth);
+        const acl = this.canRead(node.acl, ctx, Perm.ADMIN) ? node.acl : maskDigests(node.acl);
+        return ok({ kind: 'acl', acl, stat: node.stat() });
+      }
+      case OpCode.getAllChildrenNumber: {
+        const node = tree.get(req.path);
+        if (node === undefined) return fail(Code.NoNode);
+        if (!this.canRead(node.acl, ctx)) return fail(Code.NoAuth);
+        return ok({ kind: 'int', value: tree.allChildrenNumber(req.path) });
+      }
+      case OpCode.getEphemerals: {
+        const all = tree.ephemeralsOf(ctx.sessionId);
+        const prefix = req.prefixPath.trim();
+        const values = prefix === '' || prefix === '/' ? [...all] : [...all].filter((p) => p.startsWith(req.prefixPath));
+        return ok({ kind: 'strings', values });
+      }
+      case OpCode.sync:
+        return ok({ kind: 'path', path: req.path });
+      case OpCode.addWatch:
+        tree.addPersistentWatch(req.path, ctx.watcher, req.mode === 1);
+        return ok({ kind: 'int', value: 0 });
+      case OpCode.checkWatches:
+      case OpCode.removeWatches: {
+        const found =
+          req.type === OpCode.checkWatches
+            ? containsWatch(tree, req.path, req.watcherType, ctx.watcher)
+            : removeWatch(tree, req.path, req.watcherType, ctx.watcher);
+        return found ? ok(NONE) : fail(Code.NoWatcher);
+      }
+      case OpCode.whoAmI:
+        return ok({
+          kind: 'clientInfo',
+          infos: ctx.authIds.map((id) => ({ authScheme: id.scheme, user: ctx.userName(id) })),
+        });
+      case OpCode.multiRead: {
+        const results: MultiResult[] = req.ops.map((op) => {
+          const r = this.run(op, ctx);
+          return r.err !== Code.OK ? { type: OpCode.error, err: r.err } : { type: op.type, body: r.body };
+        });
+        return ok({ kind: 'multi', results });
+      }
+      default:
+        return fail(Code.Unimplemented);
+    }
+  }
+}
+
+/** getACL without ADMIN: digest ids lose their password hash (CVE-2019-0201). */
+function maskDigests(acl: readonly ACL[]): ACL[] {
+  return acl.map((a) =>
+    a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: 'digest', id: a.id.id.replace(/:.*/s, ':x') } } : a,
+  );
+}
+
+/** WatcherType 1 children, 2 data, 3 any, 4 persistent, 5 persistent-recursive (3.9). */
+function containsWatch(tree: DataTree, path: string, type: number, w: Watcher): boolean {
+  switch (type) {
+    case WatcherType.Children:
+      return tree.childWatches.contains(path, w, WatchMode.STANDARD);
+    case WatcherType.Data:
+      return tree.dataWatches.contains(path, w, WatchMode.STANDARD);
+    case 4:
+      return tree.dataWatches.contains(path, w, WatchMode.PERSISTENT);
+    case 5:
+      return tree.dataWatches.contains(path, w, WatchMode.PERSISTENT_RECURSIVE);
+    case WatcherType.Any:
+      return tree.childWatches.contains(path, w, null) || tree.dataWatches.contains(path, w, null);
+    default:
+      return false;
+  }
+}
+
+function removeWatch(tree: DataTree, path: string, type: number, w: Watcher): boolean {
+  switch (type) {
+    case WatcherType.Children:
+      return tree.childWatches.remove(path, w, WatchMode.STANDARD);
+    case WatcherType.Data:
+      return tree.dataWatches.remove(path, w, WatchMode.STANDARD);
+    case 4: {
+      const c = tree.childWatches.remove(path, w, WatchMode.PERSISTENT);
+      const d = tree.dataWatches.remove(path, w, WatchMode.PERSISTENT);
+      return c || d;
+    }
+    case 5:
+      return tree.dataWatches.remove(path, w, WatchMode.PERSISTENT_RECURSIVE);
+    case WatcherType.Any: {
+      const c = tree.childWatches.remove(path, w, null);
+      const d = tree.dataWatches.remove(path, w, null);
+      return c || d;
+    }
+    default:
+      return false;
+  }
+}

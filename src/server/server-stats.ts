@@ -1,0 +1,35 @@
+// server-stats.ts — the counters behind srvr, stat, mntr and cons: packets, request latency
+// (min/avg/max in ms, as ZooKeeper's ServerStats), reset by srst.
+
+export class ServerStats {
+  packetsReceived = 0;
+  packetsSent = 0;
+  minLatencyMs = Number.MAX_SAFE_INTEGER;
+  maxLatencyMs = 0;
+  totalLatencyMs = 0;
+  latencyCount = 0;
+
+  recordLatency(ms: number): void {
+    if (ms < this.minLatencyMs) this.minLatencyMs = ms;
+    if (ms > this.maxLatencyMs) this.maxLatencyMs = ms;
+    this.totalLatencyMs += ms;
+    this.latencyCount++;
+  }
+
+  get avgLatencyMs(): number {
+    return this.latencyCount === 0 ? 0 : this.totalLatencyMs / this.latencyCount;
+  }
+
+  get minLatency(): number {
+    return this.latencyCount === 0 ? 0 : this.minLatencyMs;
+  }
+
+  reset(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.minLatencyMs = Number.MAX_SAFE_INTEGER;
+    this.maxLatencyMs = 0;
+    this.totalLatencyMs = 0;
+    this.latencyCount = 0;
+  }
+}

@@ -1,0 +1,546 @@
+// zk-server.ts — the standalone server: listener, sessions, and the request pipeline
+//   codec → session → prep → commit → apply → reply
+// Writes are prepped into txns, made durable by the commit stage, applied to the tree in zxid
+// order and answered; reads are answered from the tree in order behind the same connection's
+// earlier requests. Watch events raised by apply are queued before the reply that shows them.
+import { createServer, type Server, type Socket } from 'node:net';
+import { Code } from '../protocol/codes.js';
+import { JuteReader } from '../protocol/jute.js';
+import { OpCode, opName, Perm, Xid } from '../protocol/opcodes.js';
+import type { ACL, Id } from '../protocol/records.js';
+import {
+  decodeConnectRequest,
+  decodeRequest,
+  type AuthRequest,
+  type Request,
+  type SetWatchesRequest,
+} from '../protocol/requests.js';
+import {
+  type ResponseBody,
+  type MultiResult,
+  writeConnectResponse,
+  writeReply,
+  writeReplyHeaderOnly,
+} from '../protocol/responses.js';
+import { DataTree, type TxnResult } from '../tree/data-tree.js';
+import { ephemeralKind, ttlOf } from '../tree/ephemeral-type.js';
+import type { Txn, TxnHeader } from '../tree/txn.js';
+import { type AuthProviders, checkAcl, defaultProviders } from './auth/digest.js';
+import { OutstandingChanges } from './change-records.js';
+import { Connection, type ConnectionHost } from './connection.js';
+import { sessionPassword } from './java-random.js';
+import { Prep } from './prep.js';
+import { Reads, type ReadContext } from './reads.js';
+import { SessionTracker, type Session } from './session-tracker.js';
+import { ServerStats } from './server-stats.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  tickTime: number;
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+  maxClientCnxns: number;
+  maxFrameBytes: number;
+  extendedTypesEnabled: boolean;
+  reconfigEnabled: boolean;
+  superDigest?: string;
+  containerCheckIntervalMs: number;
+  containerMaxNeverUsedIntervalMs: number;
+  /** Server id in the session-id layout (1 for a standalone server, as ZooKeeper). */
+  serverId: number;
+  /** Answers a four-letter word, or null when the word is not one. */
+  fourLetterWord?: (server: ZkServer, conn: Connection, word: number) => string | null;
+  log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+/** The commit stage: makes a txn durable, then calls `done`. */
+export interface CommitStage {
+  append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void): void;
+}
+
+/** Standalone without a data directory: every txn is durable at once. */
+export const inMemoryCommit: CommitStage = {
+  append(_hdr, _txn, done) {
+    done(null);
+  },
+};
+
+interface Entry {
+  conn: Connection | null;
+  sessionId: bigint;
+  xid: number;
+  type: number;
+  req: Request | null;
+  hdr: TxnHeader | null;
+  txn: Txn | null;
+  ready: boolean;
+  startMs: number;
+  /** For createSession: finish the handshake after the txn applies. */
+  onApplied?: (rc: TxnResult) => void;
+}
+
+const WRITE_TYPES = new Set<number>([
+  OpCode.create,
+  OpCode.create2,
+  OpCode.createContainer,
+  OpCode.createTTL,
+  OpCode.delete,
+  OpCode.setData,
+  OpCode.setACL,
+  OpCode.check,
+  OpCode.multi,
+  OpCode.reconfig,
+  OpCode.closeSession,
+]);
+
+export class ZkServer implements ConnectionHost {
+  readonly tree: DataTree;
+  readonly sessions: SessionTracker;
+  readonly providers: AuthProviders;
+  readonly connections = new Set<Connection>();
+  readonly stats = new ServerStats();
+  readonly startedAt = Date.now();
+  private readonly outstanding: OutstandingChanges;
+  private readonly prep: Prep;
+  private readonly reads: Reads;
+  private readonly commit: CommitStage;
+  private readonly queue: Entry[] = [];
+  private draining = false;
+  private lastZxid = 0n;
+  private net: Server | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private reaperTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly opts: ServerOptions,
+    commit: CommitStage = inMemoryCommit,
+  ) {
+    this.tree = new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled });
+    this.sessions = new SessionTracker(opts.tickTime, opts.serverId, Number(process.hrtime.bigint() / 1000000n));
+    this.providers = defaultProviders({ superDigest: opts.superDigest });
+    this.outstanding = new OutstandingChanges(this.tree);
+    this.prep = new Prep(this.tree, this.outstanding, this.providers, {
+      extendedTypesEnabled: opts.extendedTypesEnabled,
+      reconfigEnabled: opts.reconfigEnabled,
+    });
+    this.reads = new Reads(this.tree, this.providers);
+    this.commit = commit;
+  }
+
+  get zxid(): bigint {
+    return this.lastZxid;
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    const net = createServer((socket) => this.accept(socket));
+    this.net = net;
+    await new Promise<void>((resolve, reject) => {
+      net.once('error', reject);
+      net.listen(this.opts.port, this.opts.host, () => {
+        net.off('error', reject);
+        resolve();
+      });
+    });
+    this.scheduleExpiry();
+    this.reaperTimer = setInterval(() => this.reapContainers(), this.opts.containerCheckIntervalMs);
+    this.reaperTimer.unref();
+    const addr = net.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : this.opts.port;
+    this.log('info', `zkts serving clients on ${this.opts.host}:${port}`);
+    return { host: this.opts.host, port };
+  }
+
+  async stop(): Promise<void> {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    if (this.reaperTimer) clearInterval(this.reaperTimer);
+    for (const c of [...this.connections]) c.close();
+    const net = this.net;
+    this.net = null;
+    if (net) await new Promise<void>((resolve) => net.close(() => resolve()));
+  }
+
+  log(level: 'info' | 'warn' | 'error', msg: string): void {
+    if (this.opts.log) this.opts.log(level, msg);
+    else if (level !== 'info') console.error(`${new Date().toISOString()} ${level.toUpperCase()} ${msg}`);
+  }
+
+  private accept(socket: Socket): void {
+    const ip = socket.remoteAddress ?? '';
+    if (this.opts.maxClientCnxns > 0) {
+      let n = 0;
+      for (const c of this.connections) if (c.remoteAddress === ip) n++;
+      if (n >= this.opts.maxClientCnxns) {
+        this.log('warn', `Too many connections from ${ip} - max is ${this.opts.maxClientCnxns}`);
+        socket.destroy();
+        return;
+      }
+    }
+    const conn = new Connection(socket, this, this.opts.maxFrameBytes);
+    const ipProvider = this.providers.get('ip');
+    if (ipProvider) {
+      const r = ipProvider.authenticate(Buffer.alloc(0), { remoteAddress: ip });
+      if ('ids' in r) conn.authIds.push(...r.ids);
+    }
+    this.connections.add(conn);
+  }
+
+  // --- ConnectionHost ------------------------------------------------------------------------
+
+  onFourLetterWord(conn: Connection, word: number): string | null {
+    return this.opts.fourLetterWord ? this.opts.fourLetterWord(this, conn, word) : null;
+  }
+
+  canRead(acl: readonly ACL[], ids: readonly Id[]): boolean {
+    return checkAcl(acl, Perm.READ, ids, this.providers);
+  }
+
+  onClose(conn: Connection): void {
+    if (!this.connections.delete(conn)) return;
+    this.tree.removeWatcher(conn);
+  }
+
+  onConnect(conn: Connection, frame: Buffer): void {
+    let req;
+    try {
+      req = decodeConnectRequest(new JuteReader(frame));
+    } catch (e) {
+      this.log('warn', `closing ${conn.remoteAddress}: bad ConnectRequest: ${(e as Error).message}`);
+      conn.close();
+      return;
+    }
+    if (req.lastZxidSeen > this.lastZxid) {
+      this.log(
+        'info',
+        `Refusing session request for client ${conn.remoteAddress} as it has seen zxid 0x${req.lastZxidSeen.toString(16)} ` +
+          `our last zxid is 0x${this.lastZxid.toString(16)} client must try another server`,
+      );
+      conn.close();
+      return;
+    }
+    const timeout = Math.min(Math.max(req.timeOut, this.opts.minSessionTimeout), this.opts.maxSessionTimeout);
+    conn.readOnly = req.readOnly;
+    if (req.sessionId === 0n) {
+      const session = this.sessions.create(timeout, performance.now());
+      conn.session = session;
+      this.submitWrite(conn, session.sessionId, 0, OpCode.createSession, null, { type: OpCode.createSession, timeOut: timeout }, () =>
+        this.finishHandshake(conn, true),
+      );
+      return;
+    }
+    // Reconnect: the session moves to this connection; the old one is closed.
+    for (const other of this.connections) {
+      if (other !== conn && other.session?.sessionId === req.sessionId) other.close();
+    }
+    const session = this.sessions.get(req.sessionId);
+    const valid = session !== undefined && !session.closing && sessionPassword(req.sessionId).equals(req.passwd);
+    if (valid) {
+      session.timeoutMs = timeout;
+      this.sessions.touch(session, performance.now());
+      conn.session = session;
+    } else {
+      conn.session = { sessionId: req.sessionId, timeoutMs: 0, expiresAt: 0, closing: true };
+    }
+    this.finishHandshake(conn, valid);
+  }
+
+  private finishHandshake(conn: Connection, valid: boolean): void {
+    const s = conn.session!;
+    writeConnectResponse(conn.writer(), {
+      protocolVersion: 0,
+      timeOut: valid ? s.timeoutMs : 0,
+      sessionId: valid ? s.sessionId : 0n,
+      passwd: valid ? sessionPassword(s.sessionId) : Buffer.alloc(16),
+      readOnly: false,
+    });
+    conn.sent();
+    if (!valid) {
+      conn.closeAfterFlush();
+      return;
+    }
+    conn.connected = true;
+  }
+
+  onRequest(conn: Connection, frame: Buffer): void {
+    const startMs = performance.now();
+    let xid: number;
+    let type: number;
+    let req: Request;
+    try {
+      const h = conn.readHeader(frame);
+      xid = h.xid;
+      type = h.type;
+      const decoded = decodeRequest(type, h.r);
+      if ('unknown' in decoded) {
+        this.log('warn', `Received packet at server of unknown type ${type}`);
+        writeReplyHeaderOnly(conn.writer(), xid, -1n, Code.Unimplemented);
+        conn.sent();
+        return;
+      }
+      req = decoded;
+    } catch (e) {
+      this.log('warn', `closing connection from ${conn.remoteAddress}:${conn.remotePort}: malformed request: ${(e as Error).message}`);
+      conn.close();
+      return;
+    }
+    const session = conn.session!;
+    this.sessions.touch(session, performance.now());
+    conn.lastCxid = xid;
+    this.stats.packetsReceived++;
+    if (type === OpCode.auth) {
+      this.handleAuth(conn, xid, req as AuthRequest);
+      return;
+    }
+    if (type === OpCode.sasl) {
+      writeReplyHeaderOnly(conn.writer(), xid, 0n, Code.AuthFailed);
+      conn.sent();
+      conn.closeAfterFlush();
+      return;
+    }
+    if (WRITE_TYPES.has(type)) {
+      const zxid = this.lastZxidAllocated + 1n;
+      const txn = this.prep.prep(req, { sessionId: session.sessionId, authIds: conn.authIds, zxid });
+      this.submitWrite(conn, session.sessionId, xid, type, req, txn, undefined, startMs);
+      return;
+    }
+    conn.outstanding++;
+    this.queue.push({
+      conn,
+      sessionId: session.sessionId,
+      xid,
+      type,
+      req,
+      hdr: null,
+      txn: null,
+      ready: true,
+      startMs,
+    });
+    this.drain();
+  }
+
+  private lastZxidAllocated = 0n;
+
+  /** Puts a txn in line: commit, then apply and reply in zxid order. */
+  private submitWrite(
+    conn: Connection | null,
+    sessionId: bigint,
+    xid: number,
+    type: number,
+    req: Request | null,
+    txn: Txn,
+    onApplied?: (rc: TxnResult) => void,
+    startMs = performance.now(),
+  ): void {
+    const zxid = ++this.lastZxidAllocated;
+    const hdrType = txn.type === OpCode.error ? OpCode.error : type;
+    const hdr: TxnHeader = { clientId: sessionId, cxid: xid, zxid, time: Date.now(), type: hdrType };
+    const entry: Entry = { conn, sessionId, xid, type, req, hdr, txn, ready: false, startMs, onApplied };
+    if (conn) conn.outstanding++;
+    this.queue.push(entry);
+    this.commit.append(hdr, txn, (err) => {
+      if (err) {
+        this.log('error', `txn 0x${zxid.toString(16)} was not made durable: ${err.message}`);
+        entry.txn = { type: OpCode.error, err: Code.SystemError };
+      }
+      entry.ready = true;
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 && this.queue[0]!.ready) {
+        const e = this.queue.shift()!;
+        if (e.conn) e.conn.outstanding--;
+        if (e.hdr !== null && e.txn !== null) this.applyAndReply(e);
+        else this.readAndReply(e);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private applyAndReply(e: Entry): void {
+    const hdr = e.hdr!;
+    const rc = this.tree.processTxn(hdr, e.txn!);
+    this.lastZxid = this.tree.lastProcessedZxid;
+    this.outstanding.applied(hdr.zxid);
+    if (e.type === OpCode.closeSession) this.sessions.remove(e.sessionId);
+    if (e.onApplied) {
+      e.onApplied(rc);
+      return;
+    }
+    const conn = e.conn;
+    if (conn === null || conn.closed) {
+      if (e.type === OpCode.closeSession) this.closeSessionConnections(e.sessionId);
+      return;
+    }
+    if (rc.err !== Code.OK && e.type !== OpCode.multi) {
+      this.reply(e, rc.err, { kind: 'none' });
+    } else {
+      this.reply(e, Code.OK, writeBody(e.type, rc));
+    }
+    if (e.type === OpCode.closeSession) this.closeSessionConnections(e.sessionId);
+  }
+
+  private closeSessionConnections(sessionId: bigint): void {
+    for (const c of this.connections) if (c.session?.sessionId === sessionId) c.closeAfterFlush();
+  }
+
+  private readAndReply(e: Entry): void {
+    const conn = e.conn!;
+    if (conn.closed) return;
+    if (e.type === OpCode.ping) {
+      writeReplyHeaderOnly(conn.writer(), Xid.ping, this.lastZxid, 0);
+      conn.sent();
+      conn.lastOp = 'PING';
+      return;
+    }
+    if (e.type === OpCode.setWatches || e.type === OpCode.setWatches2) {
+      const r = e.req as SetWatchesRequest;
+      this.tree.setWatches(r.relativeZxid, conn, {
+        data: r.dataWatches,
+        exist: r.existWatches,
+        child: r.childWatches,
+        persistent: r.persistentWatches,
+        recursive: r.persistentRecursiveWatches,
+      });
+      this.reply(e, Code.OK, { kind: 'none' });
+      return;
+    }
+    const ctx: ReadContext = {
+      sessionId: e.sessionId,
+      authIds: conn.authIds,
+      watcher: conn,
+      userName: (id) => this.providers.get(id.scheme)?.userName(id.id) ?? id.id,
+    };
+    const r = this.reads.run(e.req!, ctx);
+    this.reply(e, r.err, r.body);
+  }
+
+  private reply(e: Entry, err: number, body: ResponseBody): void {
+    const conn = e.conn!;
+    writeReply(conn.writer(), e.xid, this.lastZxid, err, body);
+    conn.sent();
+    const latency = performance.now() - e.startMs;
+    conn.lastOp = opName(e.type);
+    conn.lastZxid = this.lastZxid;
+    conn.lastLatencyMs = latency;
+    conn.lastResponseTime = Date.now();
+    this.stats.recordLatency(latency);
+    conn.totalLatencyMs += latency;
+    conn.latencyCount++;
+    if (latency < conn.minLatencyMs) conn.minLatencyMs = latency;
+    if (latency > conn.maxLatencyMs) conn.maxLatencyMs = latency;
+    this.stats.packetsSent++;
+  }
+
+  private handleAuth(conn: Connection, xid: number, req: AuthRequest): void {
+    const provider = this.providers.get(req.scheme);
+    let ids: Id[] | null = null;
+    if (provider) {
+      try {
+        const r = provider.authenticate(req.auth, { remoteAddress: conn.remoteAddress });
+        if ('ids' in r) ids = r.ids;
+      } catch {
+        ids = null;
+      }
+    }
+    if (ids === null) {
+      this.log('warn', `Authentication failed for scheme: ${req.scheme}`);
+      writeReplyHeaderOnly(conn.writer(), xid, 0n, Code.AuthFailed);
+      conn.sent();
+      conn.closeAfterFlush();
+      return;
+    }
+    for (const id of ids) {
+      if (!conn.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.authIds.push(id);
+    }
+    writeReplyHeaderOnly(conn.writer(), xid, 0n, Code.OK);
+    conn.sent();
+  }
+
+  // --- timers --------------------------------------------------------------------------------
+
+  private scheduleExpiry(): void {
+    const next = this.sessions.nextExpiry();
+    const delay = next === null ? this.opts.tickTime : Math.max(0, next - performance.now());
+    this.expiryTimer = setTimeout(() => {
+      for (const s of this.sessions.expired(performance.now())) this.expire(s);
+      this.scheduleExpiry();
+    }, delay);
+    this.expiryTimer.unref();
+  }
+
+  private expire(s: Session): void {
+    this.log('info', `Expiring session 0x${BigInt.asUintN(64, s.sessionId).toString(16)}, timeout of ${s.timeoutMs}ms exceeded`);
+    const zxid = this.lastZxidAllocated + 1n;
+    const txn = this.prep.prep({ type: OpCode.closeSession }, { sessionId: s.sessionId, authIds: [], zxid });
+    this.submitWrite(null, s.sessionId, 0, OpCode.closeSession, null, txn);
+  }
+
+  /** ContainerManager: empty used containers and expired empty TTL nodes are deleted. */
+  private reapContainers(): void {
+    const now = Date.now();
+    const candidates: string[] = [];
+    for (const path of this.tree.containers) {
+      const node = this.tree.get(path);
+      if (node === undefined || node.numChildren > 0) continue;
+      if (node.cversion > 0) candidates.push(path);
+      else if (this.opts.containerMaxNeverUsedIntervalMs !== 0 && now - node.mtime > this.opts.containerMaxNeverUsedIntervalMs) {
+        candidates.push(path);
+      }
+    }
+    for (const path of this.tree.ttls) {
+      const node = this.tree.get(path);
+      if (node === undefined || node.numChildren > 0) continue;
+      if (ephemeralKind(node.ephemeralOwner, this.opts.extendedTypesEnabled) !== 'ttl') continue;
+      const ttl = ttlOf(node.ephemeralOwner);
+      if (ttl !== 0n && BigInt(now - node.mtime) > ttl) candidates.push(path);
+    }
+    for (const path of candidates) {
+      const zxid = this.lastZxidAllocated + 1n;
+      const txn = this.prep.prepDeleteContainer(path, zxid);
+      this.submitWrite(null, 0n, 0, OpCode.deleteContainer, null, txn);
+    }
+  }
+}
+
+/** The reply body of an applied write (FinalRequestProcessor). */
+function writeBody(type: number, rc: TxnResult): ResponseBody {
+  switch (type) {
+    case OpCode.create:
+      return { kind: 'path', path: rc.path! };
+    case OpCode.create2:
+    case OpCode.createContainer:
+    case OpCode.createTTL:
+      return { kind: 'pathStat', path: rc.path!, stat: rc.stat! };
+    case OpCode.setData:
+    case OpCode.setACL:
+      return { kind: 'stat', stat: rc.stat! };
+    case OpCode.check:
+      return rc.stat ? { kind: 'stat', stat: rc.stat } : { kind: 'none' };
+    case OpCode.multi: {
+      const results: MultiResult[] = (rc.multi ?? []).map((sub) => {
+        if (sub.type === OpCode.error || sub.err !== Code.OK) return { type: OpCode.error, err: sub.err };
+        switch (sub.type) {
+          case OpCode.create:
+            return { type: OpCode.create, body: { kind: 'path', path: sub.path! } };
+          case OpCode.create2:
+          case OpCode.createContainer:
+          case OpCode.createTTL:
+            return { type: OpCode.create2, body: { kind: 'pathStat', path: sub.path!, stat: sub.stat! } };
+          case OpCode.setData:
+            return { type: OpCode.setData, body: { kind: 'stat', stat: sub.stat! } };
+          default:
+            return { type: sub.type, body: { kind: 'none' } };
+        }
+      });
+      return { kind: 'multi', results };
+    }
+    default:
+      return { kind: 'none' };
+  }
+}

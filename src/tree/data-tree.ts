@@ -1,0 +1,323 @@
+// data-tree.ts — the replicated state: path → znode, ephemerals by session, containers and TTL
+// nodes for the reaper, and the two watch tables. `processTxn` is the deterministic apply step:
+// every replica applies the same txns in the same order and reaches the same tree. Apply never
+// throws for a txn that does not fit the tree (as on replay over a fuzzy snapshot): it reports
+// the ZooKeeper error code in the result, as ZooKeeper's DataTree does.
+import { Code } from '../protocol/codes.js';
+import { EventType, OpCode } from '../protocol/opcodes.js';
+import { baseName, parentOf } from '../protocol/paths.js';
+import type { ACL, Stat } from '../protocol/records.js';
+import { AclCache, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl-cache.js';
+import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlOwner } from './ephemeral-type.js';
+import type { Txn, TxnHeader } from './txn.js';
+import { WatchManager, WatchMode, type Watcher } from './watch-manager.js';
+import { ZNode } from './znode.js';
+
+export interface TxnResult {
+  type: number;
+  err: number;
+  path: string | null;
+  stat: Stat | null;
+  multi: TxnResult[] | null;
+}
+
+export const ZOOKEEPER_PATH = '/zookeeper';
+export const QUOTA_PATH = '/zookeeper/quota';
+export const CONFIG_PATH = '/zookeeper/config';
+
+export class DataTree {
+  readonly nodes = new Map<string, ZNode>();
+  readonly ephemerals = new Map<bigint, Set<string>>();
+  readonly containers = new Set<string>();
+  readonly ttls = new Set<string>();
+  readonly dataWatches = new WatchManager();
+  readonly childWatches = new WatchManager();
+  readonly acls = new AclCache();
+  lastProcessedZxid = 0n;
+  /** zookeeper.extendedTypesEnabled: TTL nodes. */
+  readonly extendedTypesEnabled: boolean;
+
+  constructor(opts: { extendedTypesEnabled?: boolean } = {}) {
+    this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
+    const empty = Buffer.alloc(0);
+    const root = new ZNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
+    const proc = new ZNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
+    const quota = new ZNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
+    const config = new ZNode(empty, READ_ACL_UNSAFE, 0n, 0, 0n);
+    config.aversion = -1; // ZooKeeper sets its ACL with version -1 (DataTree.addConfigNode)
+    root.addChild('zookeeper');
+    proc.addChild('quota');
+    proc.addChild('config');
+    this.nodes.set('/', root);
+    this.nodes.set(ZOOKEEPER_PATH, proc);
+    this.nodes.set(QUOTA_PATH, quota);
+    this.nodes.set(CONFIG_PATH, config);
+  }
+
+  get(path: string): ZNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  /** Descendants of `path`, not counting itself (getAllChildrenNumber). */
+  allChildrenNumber(path: string): number {
+    if (path === '/') return this.nodes.size - 1;
+    const prefix = path + '/';
+    let n = 0;
+    for (const k of this.nodes.keys()) if (k.startsWith(prefix)) n++;
+    return n;
+  }
+
+  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
+    return this.ephemerals.get(sessionId) ?? new Set();
+  }
+
+  /** Sum of path lengths and data lengths, as ZooKeeper's approximateDataSize. */
+  approximateDataSize(): number {
+    let n = 0;
+    for (const [path, node] of this.nodes) n += path.length + node.data.length;
+    return n;
+  }
+
+  processTxn(hdr: TxnHeader, txn: Txn): TxnResult {
+    const rc = this.applyOne(hdr, txn);
+    if (hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
+    return rc;
+  }
+
+  private applyOne(hdr: TxnHeader, txn: Txn): TxnResult {
+    const rc: TxnResult = { type: hdr.type, err: 0, path: null, stat: null, multi: null };
+    switch (txn.type) {
+      case OpCode.create:
+      case OpCode.create2:
+        rc.path = txn.path;
+        rc.err = this.createNode(txn.path, txn.data, txn.acl, txn.ephemeral ? hdr.clientId : 0n, txn.parentCVersion, hdr.zxid, hdr.time, rc);
+        break;
+      case OpCode.createContainer:
+        rc.path = txn.path;
+        rc.err = this.createNode(txn.path, txn.data, txn.acl, CONTAINER_EPHEMERAL_OWNER, txn.parentCVersion, hdr.zxid, hdr.time, rc);
+        break;
+      case OpCode.createTTL:
+        rc.path = txn.path;
+        rc.err = this.createNode(txn.path, txn.data, txn.acl, ttlOwner(txn.ttl), txn.parentCVersion, hdr.zxid, hdr.time, rc);
+        break;
+      case OpCode.delete:
+      case OpCode.deleteContainer:
+        rc.path = txn.path;
+        rc.err = this.deleteNode(txn.path, hdr.zxid);
+        break;
+      case OpCode.setData:
+        rc.path = txn.path;
+        rc.err = this.setData(txn.path, txn.data, txn.version, hdr.zxid, hdr.time, rc);
+        break;
+      case OpCode.setACL:
+        rc.path = txn.path;
+        rc.err = this.setAcl(txn.path, txn.acl, txn.version, rc);
+        break;
+      case OpCode.check:
+        rc.path = txn.path;
+        rc.stat = this.nodes.get(txn.path)?.stat() ?? null;
+        break;
+      case OpCode.closeSession:
+        this.killSession(hdr.clientId, hdr.zxid, txn.paths2Delete);
+        break;
+      case OpCode.createSession:
+        break;
+      case OpCode.error:
+        rc.err = txn.err;
+        break;
+      case OpCode.multi:
+        rc.multi = this.applyMulti(hdr, txn.txns);
+        for (const sub of rc.multi) {
+          if (sub.err !== 0) {
+            rc.err = sub.err;
+            break;
+          }
+        }
+        break;
+    }
+    return rc;
+  }
+
+  /**
+   * A multi applies all its txns or, when prep failed one of them, none: then each op reports
+   * OK before the failed one, its code at it, and RuntimeInconsistency after (as ZooKeeper).
+   */
+  private applyMulti(hdr: TxnHeader, txns: Txn[]): TxnResult[] {
+    const failed = txns.some((t) => t.type === OpCode.error);
+    const out: TxnResult[] = [];
+    let postFailed = false;
+    for (const sub of txns) {
+      let t = sub;
+      if (failed && t.type !== OpCode.error) {
+        t = { type: OpCode.error, err: postFailed ? Code.RuntimeInconsistency : Code.OK };
+      } else if (t.type === OpCode.error) {
+        postFailed = true;
+      }
+      out.push(this.applyOne({ ...hdr, type: t.type }, t));
+    }
+    return out;
+  }
+
+  private createNode(
+    path: string,
+    data: Buffer,
+    acl: readonly ACL[],
+    ephemeralOwner: bigint,
+    parentCVersion: number,
+    zxid: bigint,
+    time: number,
+    rc: TxnResult,
+  ): number {
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    if (parent === undefined) return Code.NoNode;
+    const name = baseName(path);
+    if (parent.children?.has(name)) return Code.NodeExists;
+    if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
+    if (parentCVersion > parent.cversion) {
+      parent.cversion = parentCVersion;
+      parent.pzxid = zxid;
+    }
+    const node = new ZNode(data, this.acls.intern(acl), zxid, time, ephemeralOwner);
+    parent.addChild(name);
+    this.nodes.set(path, node);
+    switch (ephemeralKind(ephemeralOwner, this.extendedTypesEnabled)) {
+      case 'container':
+        this.containers.add(path);
+        break;
+      case 'ttl':
+        this.ttls.add(path);
+        break;
+      case 'normal': {
+        let set = this.ephemerals.get(ephemeralOwner);
+        if (set === undefined) {
+          set = new Set();
+          this.ephemerals.set(ephemeralOwner, set);
+        }
+        set.add(path);
+        break;
+      }
+      default:
+        break;
+    }
+    rc.stat = node.stat();
+    this.dataWatches.trigger(path, EventType.NodeCreated, zxid, node.acl);
+    this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged, zxid, parent.acl);
+    return Code.OK;
+  }
+
+  private deleteNode(path: string, zxid: bigint): number {
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    const node = this.nodes.get(path);
+    if (parent === undefined || node === undefined) return Code.NoNode;
+    parent.removeChild(baseName(path));
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    this.nodes.delete(path);
+    switch (ephemeralKind(node.ephemeralOwner, this.extendedTypesEnabled)) {
+      case 'container':
+        this.containers.delete(path);
+        break;
+      case 'ttl':
+        this.ttls.delete(path);
+        break;
+      case 'normal': {
+        const set = this.ephemerals.get(node.ephemeralOwner);
+        set?.delete(path);
+        if (set !== undefined && set.size === 0) this.ephemerals.delete(node.ephemeralOwner);
+        break;
+      }
+      default:
+        break;
+    }
+    const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl);
+    this.childWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, notified);
+    this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged, zxid, parent.acl);
+    return Code.OK;
+  }
+
+  private setData(path: string, data: Buffer, version: number, zxid: bigint, time: number, rc: TxnResult): number {
+    const node = this.nodes.get(path);
+    if (node === undefined) return Code.NoNode;
+    node.data = data;
+    node.mtime = time;
+    node.mzxid = zxid;
+    node.version = version;
+    rc.stat = node.stat();
+    this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, node.acl);
+    return Code.OK;
+  }
+
+  private setAcl(path: string, acl: readonly ACL[], version: number, rc: TxnResult): number {
+    const node = this.nodes.get(path);
+    if (node === undefined) return Code.NoNode;
+    node.acl = this.acls.intern(acl);
+    node.aversion = version;
+    rc.stat = node.stat();
+    return Code.OK;
+  }
+
+  /** Deletes a closed session's ephemerals (the txn's list, else what the tree knows). */
+  private killSession(sessionId: bigint, zxid: bigint, paths2Delete: readonly string[] | null): void {
+    const paths = paths2Delete ?? [...this.ephemeralsOf(sessionId)];
+    for (const p of paths) this.deleteNode(p, zxid);
+    this.ephemerals.delete(sessionId);
+  }
+
+  // --- watches -----------------------------------------------------------------------------
+
+  /** exists/getData watch (exists on a missing node too). */
+  addDataWatch(path: string, w: Watcher): void {
+    this.dataWatches.add(path, w, WatchMode.STANDARD);
+  }
+
+  addChildWatch(path: string, w: Watcher): void {
+    this.childWatches.add(path, w, WatchMode.STANDARD);
+  }
+
+  /** addWatch: persistent goes in both tables; recursive only in the data table. */
+  addPersistentWatch(path: string, w: Watcher, recursive: boolean): void {
+    if (recursive) {
+      this.dataWatches.add(path, w, WatchMode.PERSISTENT_RECURSIVE);
+    } else {
+      this.dataWatches.add(path, w, WatchMode.PERSISTENT);
+      this.childWatches.add(path, w, WatchMode.PERSISTENT);
+    }
+  }
+
+  removeWatcher(w: Watcher): void {
+    this.dataWatches.removeWatcher(w);
+    this.childWatches.removeWatcher(w);
+  }
+
+  /** setWatches after a reconnect: fire what changed since `relativeZxid`, re-arm the rest. */
+  setWatches(
+    relativeZxid: bigint,
+    w: Watcher,
+    lists: { data: string[]; exist: string[]; child: string[]; persistent: string[]; recursive: string[] },
+  ): void {
+    for (const path of lists.data) {
+      const node = this.nodes.get(path);
+      if (node === undefined) w.process(EventType.NodeDeleted, path, -1n, null);
+      else if (node.mzxid > relativeZxid) w.process(EventType.NodeDataChanged, path, -1n, node.acl);
+      else this.dataWatches.add(path, w, WatchMode.STANDARD);
+    }
+    for (const path of lists.exist) {
+      const node = this.nodes.get(path);
+      if (node !== undefined) w.process(EventType.NodeCreated, path, -1n, node.acl);
+      else this.dataWatches.add(path, w, WatchMode.STANDARD);
+    }
+    for (const path of lists.child) {
+      const node = this.nodes.get(path);
+      if (node === undefined) w.process(EventType.NodeDeleted, path, -1n, null);
+      else if (node.pzxid > relativeZxid) w.process(EventType.NodeChildrenChanged, path, -1n, node.acl);
+      else this.childWatches.add(path, w, WatchMode.STANDARD);
+    }
+    for (const path of lists.persistent) this.addPersistentWatch(path, w, false);
+    for (const path of lists.recursive) this.addPersistentWatch(path, w, true);
+  }
+}
