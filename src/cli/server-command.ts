@@ -5,6 +5,7 @@ import { ZktsError } from '../errors.js';
 import { parseProperties } from '../server/config-parse.js';
 import { ZkServer, type ServerOptions } from '../server/zk-server.js';
 import { fourLetterWordHandler } from '../server/four-letter-host.js';
+import { parseFourLetterWhitelist } from '../server/four-letter.js';
 
 function intKey(props: Map<string, string>, key: string, dflt: number): number {
   const v = props.get(key);
@@ -36,7 +37,12 @@ export function optionsFromConfigText(text: string, file: string): ServerOptions
     containerCheckIntervalMs: Number(prop('znode.container.checkIntervalMs') ?? 60000),
     containerMaxNeverUsedIntervalMs: Number(prop('znode.container.maxNeverUsedIntervalMs') ?? 0),
     serverId: 1,
-    fourLetterWord: fourLetterWordHandler(props.get('4lw.commands.whitelist') ?? prop('4lw.commands.whitelist')),
+    fourLetterWord: fourLetterWordHandler({
+      whitelist: parseFourLetterWhitelist(props.get('4lw.commands.whitelist') ?? prop('4lw.commands.whitelist')),
+      dataDir: props.get('dataDir') ?? 'data',
+      dataLogDir: props.get('dataLogDir') ?? props.get('dataDir') ?? 'data',
+      zktsVersion: '0.1.0',
+    }),
   };
 }
 

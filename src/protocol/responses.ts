@@ -39,7 +39,7 @@ export type ResponseBody =
   | { kind: 'path'; path: string } // create, sync
   | { kind: 'pathStat'; path: string; stat: Stat } // create2 & co
   | { kind: 'stat'; stat: Stat } // exists, setData, setACL, check
-  | { kind: 'data'; data: Buffer; stat: Stat } // getData
+  | { kind: 'data'; data: Buffer | null; stat: Stat } // getData
   | { kind: 'children'; children: Iterable<string> } // getChildren
   | { kind: 'children2'; children: Iterable<string>; stat: Stat } // getChildren2
   | { kind: 'acl'; acl: readonly ACL[]; stat: Stat } // getACL

@@ -37,7 +37,7 @@ function fromTree(tree: DataTree, path: string): NodeRecord | undefined {
     ephemeralOwner: n.ephemeralOwner,
     childCount: n.numChildren,
     acl: n.acl,
-    dataLength: n.data.length,
+    dataLength: n.data === null ? 0 : n.data.length,
   };
 }
 

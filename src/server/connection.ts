@@ -17,7 +17,7 @@ export interface ConnectionHost {
   /** Every later frame: RequestHeader + body. */
   onRequest(conn: Connection, frame: Buffer): void;
   /** The first 4 bytes were a four-letter word; returns the text to send before closing. */
-  onFourLetterWord(conn: Connection, word: number): string | null;
+  onFourLetterWord(conn: Connection, word: number, extra: Uint8Array): string | null;
   /** Whether a READ on `acl` is allowed for these ids (watch delivery). */
   canRead(acl: readonly ACL[], ids: readonly Id[]): boolean;
   onClose(conn: Connection): void;
@@ -86,10 +86,13 @@ export class Connection implements Watcher {
         return;
       }
       this.pendingHead = null;
-      const text = this.host.onFourLetterWord(this, head.readInt32BE(0));
+      this.packetsReceived = 1;
+      const text = this.host.onFourLetterWord(this, head.readInt32BE(0), head.subarray(4));
+      if (text === null) this.packetsReceived = 0;
       if (text !== null) {
         this.closing = true;
         this.socket.end(text);
+        this.host.onClose(this);
         return;
       }
       chunk = head;
@@ -158,6 +161,21 @@ export class Connection implements Watcher {
       }
     }
     this.host.onClose(this);
+  }
+
+  /** crst: zero this connection's counters. */
+  resetStats(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.lastCxid = -1;
+    this.lastZxid = -1n;
+    this.lastOp = 'NA';
+    this.lastLatencyMs = 0;
+    this.minLatencyMs = Number.MAX_SAFE_INTEGER;
+    this.maxLatencyMs = 0;
+    this.totalLatencyMs = 0;
+    this.latencyCount = 0;
+    this.lastResponseTime = 0;
   }
 
   readHeader(frame: Buffer): { r: JuteReader; xid: number; type: number } {

@@ -94,8 +94,8 @@ export class Prep {
         const node = record(view, req.path);
         this.requirePerm(node, Perm.WRITE, ctx);
         const version = nextVersion(node.version, req.version);
-        const data = req.data ?? Buffer.alloc(0);
-        view.set(req.path, ctx.zxid, { ...node, version, dataLength: data.length });
+        const data = req.data;
+        view.set(req.path, ctx.zxid, { ...node, version, dataLength: data === null ? 0 : data.length });
         return { type: OpCode.setData, path: req.path, data, version };
       }
       case OpCode.setACL: {
@@ -177,7 +177,7 @@ export class Prep {
       throw new Fail(Code.NoChildrenForEphemerals);
     }
     const parentCVersion = parent.cversion + 1;
-    const data = req.data ?? Buffer.alloc(0);
+    const data = req.data;
     const ephemeralOwner = isContainer
       ? CONTAINER_EPHEMERAL_OWNER
       : isTtl
@@ -193,7 +193,7 @@ export class Prep {
       ephemeralOwner,
       childCount: 0,
       acl,
-      dataLength: data.length,
+      dataLength: data === null ? 0 : data.length,
     });
     switch (req.type) {
       case OpCode.createContainer:

@@ -6,7 +6,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Code } from '../protocol/codes.js';
 import { JuteReader } from '../protocol/jute.js';
-import { OpCode, opName, Perm, Xid } from '../protocol/opcodes.js';
+import { OpCode, Perm, Xid } from '../protocol/opcodes.js';
+import { lastOperationName } from './four-letter.js';
 import type { ACL, Id } from '../protocol/records.js';
 import {
   decodeConnectRequest,
@@ -50,7 +51,7 @@ export interface ServerOptions {
   /** Server id in the session-id layout (1 for a standalone server, as ZooKeeper). */
   serverId: number;
   /** Answers a four-letter word, or null when the word is not one. */
-  fourLetterWord?: (server: ZkServer, conn: Connection, word: number) => string | null;
+  fourLetterWord?: (server: ZkServer, conn: Connection, word: number, extra?: Uint8Array) => string | null;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -187,8 +188,8 @@ export class ZkServer implements ConnectionHost {
 
   // --- ConnectionHost ------------------------------------------------------------------------
 
-  onFourLetterWord(conn: Connection, word: number): string | null {
-    return this.opts.fourLetterWord ? this.opts.fourLetterWord(this, conn, word) : null;
+  onFourLetterWord(conn: Connection, word: number, extra: Uint8Array): string | null {
+    return this.opts.fourLetterWord ? this.opts.fourLetterWord(this, conn, word, extra) : null;
   }
 
   canRead(acl: readonly ACL[], ids: readonly Id[]): boolean {
@@ -425,7 +426,7 @@ export class ZkServer implements ConnectionHost {
     writeReply(conn.writer(), e.xid, this.lastZxid, err, body);
     conn.sent();
     const latency = performance.now() - e.startMs;
-    conn.lastOp = opName(e.type);
+    conn.lastOp = lastOperationName(e.type);
     conn.lastZxid = this.lastZxid;
     conn.lastLatencyMs = latency;
     conn.lastResponseTime = Date.now();

@@ -78,7 +78,7 @@ export class DataTree {
   /** Sum of path lengths and data lengths, as ZooKeeper's approximateDataSize. */
   approximateDataSize(): number {
     let n = 0;
-    for (const [path, node] of this.nodes) n += path.length + node.data.length;
+    for (const [path, node] of this.nodes) n += path.length + (node.data === null ? 0 : node.data.length);
     return n;
   }
 
@@ -164,7 +164,7 @@ export class DataTree {
 
   private createNode(
     path: string,
-    data: Buffer,
+    data: Buffer | null,
     acl: readonly ACL[],
     ephemeralOwner: bigint,
     parentCVersion: number,
@@ -240,7 +240,7 @@ export class DataTree {
     return Code.OK;
   }
 
-  private setData(path: string, data: Buffer, version: number, zxid: bigint, time: number, rc: TxnResult): number {
+  private setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: number, rc: TxnResult): number {
     const node = this.nodes.get(path);
     if (node === undefined) return Code.NoNode;
     node.data = data;

@@ -16,7 +16,7 @@ export interface TxnHeader {
 export interface CreateTxn {
   type: typeof OpCode.create | typeof OpCode.create2;
   path: string;
-  data: Buffer;
+  data: Buffer | null;
   acl: ACL[];
   ephemeral: boolean;
   parentCVersion: number;
@@ -24,20 +24,20 @@ export interface CreateTxn {
 export interface CreateContainerTxn {
   type: typeof OpCode.createContainer;
   path: string;
-  data: Buffer;
+  data: Buffer | null;
   acl: ACL[];
   parentCVersion: number;
 }
 export interface CreateTTLTxn {
   type: typeof OpCode.createTTL;
   path: string;
-  data: Buffer;
+  data: Buffer | null;
   acl: ACL[];
   parentCVersion: number;
   ttl: bigint;
 }
 export interface DeleteTxn { type: typeof OpCode.delete | typeof OpCode.deleteContainer; path: string }
-export interface SetDataTxn { type: typeof OpCode.setData; path: string; data: Buffer; version: number }
+export interface SetDataTxn { type: typeof OpCode.setData; path: string; data: Buffer | null; version: number }
 export interface SetACLTxn { type: typeof OpCode.setACL; path: string; acl: ACL[]; version: number }
 export interface CheckVersionTxn { type: typeof OpCode.check; path: string; version: number }
 export interface CreateSessionTxn { type: typeof OpCode.createSession; timeOut: number }

@@ -3,7 +3,8 @@
 import type { ACL, Stat } from '../protocol/records.js';
 
 export class ZNode {
-  data: Buffer;
+  /** null when created or set with null data: ZooKeeper keeps and returns it as null. */
+  data: Buffer | null;
   acl: readonly ACL[];
   czxid: bigint;
   mzxid: bigint;
@@ -16,7 +17,7 @@ export class ZNode {
   ephemeralOwner: bigint;
   children: Set<string> | null = null;
 
-  constructor(data: Buffer, acl: readonly ACL[], zxid: bigint, time: number, ephemeralOwner: bigint) {
+  constructor(data: Buffer | null, acl: readonly ACL[], zxid: bigint, time: number, ephemeralOwner: bigint) {
     this.data = data;
     this.acl = acl;
     this.czxid = zxid;
@@ -49,7 +50,7 @@ export class ZNode {
       cversion: this.cversion,
       aversion: this.aversion,
       ephemeralOwner: this.ephemeralOwner,
-      dataLength: this.data.length,
+      dataLength: this.data === null ? 0 : this.data.length,
       numChildren: this.numChildren,
       pzxid: this.pzxid,
     };
