@@ -24,9 +24,9 @@ export const FOUR_LETTER_WORDS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The bytes telnet sends when it closes (IAC DO TIMING-MARK). ZooKeeper knows it as the command
- * "telnet close": when whitelisted it answers nothing and closes; otherwise it answers the
- * not-whitelisted line like any other word.
+ * ff f4 ff fd (IAC IP, IAC DO), which telnet sends when it is interrupted or closes. ZooKeeper
+ * knows it as the command "telnet close": when whitelisted it answers nothing and closes;
+ * otherwise it answers the not-whitelisted line like any other word.
  */
 export const TELNET_CLOSE = 'telnet close';
 const TELNET_CLOSE_WORD = 0xfff4fffd | 0;
