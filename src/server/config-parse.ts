@@ -8,8 +8,8 @@
 //   while it ends in an odd number of backslashes; the continuation's leading whitespace is
 //   dropped, and an empty continuation line ends the logical line;
 // - whitespace is space, \t and \f; lines that are blank or whose first non-whitespace character
-//   is '#' or '!' are skipped (a comment never continues, and a continuation line starting with
-//   '#' is data);
+//   is '#' or '!' are skipped; a comment never continues; a continuation line starting with '#'
+//   is data unless everything before it was continued away (a line holding only "\");
 // - the key runs to the first unescaped '=', ':' or whitespace; then whitespace, at most one '='
 //   or ':', and whitespace again are skipped; the rest of the line is the value (so "a b" and
 //   "a:b" and "a = b" all set a to b, and "a = = b" sets it to "= b");
@@ -52,38 +52,50 @@ function* logicalLines(text: string): Generator<{ raw: string; line: number }> {
     line++;
   };
   while (i < n) {
-    const c = text[i];
-    if (isBlank(c)) {
-      i++;
-      continue;
-    }
-    if (isEol(c)) {
-      skipEol();
-      continue;
-    }
-    if (c === '#' || c === '!') {
-      while (i < n && !isEol(text[i])) i++;
-      continue;
-    }
-    const start = line;
     let raw = '';
-    let escaped = false; // the last character is an unescaped backslash
+    let start = line;
+    let escaped = false; // raw ends in an unescaped backslash
+    let skipBlank = true; // at the start of a line or of a continuation
     while (i < n) {
-      const d = text[i];
-      if (!isEol(d)) {
-        raw += d;
-        escaped = d === '\\' ? !escaped : false;
+      const c = text[i];
+      if (skipBlank && isBlank(c)) {
         i++;
         continue;
       }
+      skipBlank = false;
+      // As in Java, '#' or '!' starts a comment whenever the logical line is still empty, even
+      // on a continuation line; a comment runs to the end of its natural line and never continues.
+      if (raw === '' && (c === '#' || c === '!')) {
+        while (i < n && !isEol(text[i])) i++;
+        if (i < n) skipEol();
+        skipBlank = true;
+        continue;
+      }
+      if (!isEol(c)) {
+        if (raw === '') start = line;
+        raw += c;
+        escaped = c === '\\' ? !escaped : false;
+        i++;
+        continue;
+      }
+      const crlf = c === '\r' && text[i + 1] === '\n';
       skipEol();
-      if (!escaped) break;
-      raw = raw.slice(0, -1);
-      escaped = false;
-      while (i < n && isBlank(text[i])) i++;
+      // Java looks for the end of the text right after a one-character line end: a line continued
+      // into it ends there, even if empty. (After \r\n it finds an empty continuation instead.)
+      if (escaped && i >= n && !crlf) break;
+      if (escaped) {
+        raw = raw.slice(0, -1);
+        escaped = false;
+        skipBlank = true;
+        continue;
+      }
+      if (raw !== '') break;
+      skipBlank = true; // an empty logical line is no entry
     }
-    if (i >= n && escaped) raw = raw.slice(0, -1);
-    yield { raw, line: start };
+    // At the end of the text Java drops a final backslash after deciding the line is not empty,
+    // so a last line holding only "\" is an entry with an empty key.
+    if (escaped) yield { raw: raw.slice(0, -1), line: start };
+    else if (raw !== '') yield { raw, line: start };
   }
 }
 
@@ -212,7 +224,8 @@ export class ZooCfg {
     for (const line of lines) {
       const earlier = this.entries.get(line.key);
       if (earlier !== undefined) {
-        warnings.push(`${file ?? 'config'}: ${line.key} is set on lines ${earlier.line} and ${line.line}: the last wins, as in ZooKeeper`);
+        const where = file === undefined ? '' : `${file}: `;
+        warnings.push(`${where}${line.key} is set on lines ${earlier.line} and ${line.line}: the last wins, as in ZooKeeper`);
         this.entries.delete(line.key);
       }
       this.entries.set(line.key, line);
@@ -262,7 +275,7 @@ export class ZooCfg {
   path(key: string): string | undefined {
     const v = this.raw(key);
     if (v === undefined) return undefined;
-    if (v === '') this.fail(key, 'is empty; it must be a path');
+    if (v === '') this.fail(key, 'empty; it must be a path');
     if (!isAbsolute(v) && !v.startsWith('./') && !v.startsWith('../')) {
       this.warnings.push(`${this.at(key)}${key} "${v}" is relative: it resolves against the working directory. Write ./${v} to say that is what you mean`);
     }

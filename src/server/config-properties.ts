@@ -51,6 +51,12 @@ export class PropertyReader {
     return fallback;
   }
 
+  /** A setting ZooKeeper reads only as the system property <name> (jute.maxbuffer,
+   * znode.container.*): zkts also takes it from the zoo.cfg key <name>, which wins. */
+  systemInt(name: string, fallback: number, bits: 32 | 53 = 32): number {
+    return this.int(name, this.intOf(name, name, fallback, bits), bits);
+  }
+
   long(key: string, fallback: number): number {
     const v = this.get(key);
     if (v === undefined) return fallback;

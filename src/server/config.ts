@@ -1,8 +1,12 @@
 // config.ts — zoo.cfg (and myid) to a typed ServerConfig, with ZooKeeper 3.9's keys, defaults and
 // checks: QuorumPeerConfig.parseProperties for its own keys, and for every other key ZooKeeper's
 // rule of System.setProperty("zookeeper." + key), read back the way each ZooKeeper component
-// reads its property. A config that ZooKeeper accepts is accepted; where ZooKeeper silently
-// falls back to a default, zkts does the same and adds a warning.
+// reads its property. A config that ZooKeeper accepts is accepted, except: group.N/weight.N and
+// oraclePath (other quorum rules: refused), tickTime <= 0, ports 0 in server.N lines, server ids
+// above 2^53-1. Where ZooKeeper silently falls back to a default, zkts does too, with a warning.
+// Where ZooKeeper silently ignores a key people expect to work (jute.maxbuffer and
+// znode.container.* in zoo.cfg, which it reads only as -D system properties; the
+// zookeeper.-prefixed superDigest key), zkts honours it.
 //
 // Relative paths (dataDir, dataLogDir, dynamicConfigFile, jaasLoginConfig, plugin.N=./x) resolve
 // against opts.baseDir. ZooKeeper uses them as given, i.e. relative to the server's working
@@ -106,6 +110,7 @@ export interface ServerConfig {
   enforceQuota: boolean;
   digestEnabled: boolean; // the data tree digest, true
   juteMaxBuffer: number; // bytes, 0xfffff
+  container: { checkIntervalMs: number; maxPerMinute: number; maxNeverUsedIntervalMs: number }; // the container/TTL reaper: 60000, 10000, 0 (never)
   fourLetterWordWhitelist: Set<string>; // always has srvr
   admin: AdminServerConfig;
   metricsProvider: MetricsProviderConfig;
@@ -164,14 +169,14 @@ type Local = Pick<
 
 /** QuorumPeerConfig's own keys about this server. */
 function readLocal(cfg: ZooCfg): Local {
-  const dataDir = cfg.path('dataDir') ?? cfg.fail('dataDir', 'is not set; it names the directory for snapshots (and txn logs unless dataLogDir is set)');
+  const dataDir = cfg.path('dataDir') ?? cfg.fail('dataDir', 'not set; it names the directory for snapshots (and txn logs unless dataLogDir is set)');
   const clientPort = cfg.port('clientPort');
   const clientPortAddress = cfg.raw('clientPortAddress');
-  if (clientPortAddress !== undefined && clientPort === undefined) cfg.fail('clientPortAddress', 'is set but clientPort is not');
+  if (clientPortAddress !== undefined && clientPort === undefined) cfg.fail('clientPortAddress', 'set, but clientPort is not');
   const secureClientPort = cfg.port('secureClientPort');
   const secureClientPortAddress = cfg.raw('secureClientPortAddress');
   if (secureClientPortAddress !== undefined && secureClientPort === undefined) {
-    cfg.fail('secureClientPortAddress', 'is set but secureClientPort is not');
+    cfg.fail('secureClientPortAddress', 'set, but secureClientPort is not');
   }
   const tickTime = cfg.int('tickTime', 3000);
   if (tickTime <= 0) cfg.fail('tickTime', `"${cfg.raw('tickTime')}" is not a positive number of milliseconds`);
@@ -274,8 +279,8 @@ function readEnsemble(cfg: ZooCfg, local: Local, properties: Map<string, string>
   }
   const initLimit = cfg.int('initLimit', 0);
   const syncLimit = cfg.int('syncLimit', 0);
-  if (distributed && initLimit <= 0) cfg.fail('initLimit', 'is not set; an ensemble needs it (ticks a follower may take to connect and sync)');
-  if (distributed && syncLimit <= 0) cfg.fail('syncLimit', 'is not set; an ensemble needs it (ticks a follower may lag behind the leader)');
+  if (distributed && initLimit <= 0) cfg.fail('initLimit', 'not set; an ensemble needs it (ticks a follower may take to connect and sync)');
+  if (distributed && syncLimit <= 0) cfg.fail('syncLimit', 'not set; an ensemble needs it (ticks a follower may lag behind the leader)');
   return {
     servers,
     ...(myid === undefined ? {} : { myid }),
@@ -353,8 +358,12 @@ function readProperties(cfg: ZooCfg, props: PropertyReader, myid: number | undef
     skipACL: props.get('skipACL') === 'yes',
     enforceQuota: javaParseBoolean(props.get('enforceQuota')),
     digestEnabled: javaParseBoolean(props.get('digest.enabled') ?? 'true'),
-    // ZooKeeper reads only the system property jute.maxbuffer; zkts also takes the zoo.cfg key
-    juteMaxBuffer: props.int('jute.maxbuffer', props.intOf('jute.maxbuffer', 'jute.maxbuffer', 0xfffff)),
+    juteMaxBuffer: props.systemInt('jute.maxbuffer', 0xfffff),
+    container: {
+      checkIntervalMs: props.systemInt('znode.container.checkIntervalMs', 60_000),
+      maxPerMinute: props.systemInt('znode.container.maxPerMinute', 10_000),
+      maxNeverUsedIntervalMs: props.systemInt('znode.container.maxNeverUsedIntervalMs', 0, 53),
+    },
     fourLetterWordWhitelist: whitelist(props.get('4lw.commands.whitelist'), readOnlyModeEnabled, cfg.warnings),
     admin: {
       enableServer: props.get('admin.enableServer') !== 'false',
@@ -431,19 +440,19 @@ function plugins(cfg: ZooCfg): PluginConfig[] {
   for (const e of cfg.entries.values()) {
     if (!e.key.startsWith('plugin.')) continue;
     const rest = e.key.slice('plugin.'.length);
-    if (rest === '' || rest.startsWith('.') || rest.endsWith('.')) cfg.fail(e.key, 'is not plugin.N=module or plugin.N.option=value');
+    if (rest === '' || rest.startsWith('.') || rest.endsWith('.')) cfg.fail(e.key, 'not of the form plugin.N=module or plugin.N.option=value');
     if (rest.includes('.')) {
       options.push(e);
       continue;
     }
-    if (e.value === '') cfg.fail(e.key, 'is empty; it names the plugin module (./path or a package name)');
+    if (e.value === '') cfg.fail(e.key, 'empty; it names the plugin module (./path or a package name)');
     const module = e.value.startsWith('.') || isAbsolute(e.value) ? resolve(cfg.baseDir, e.value) : e.value;
     byId.set(rest, { id: rest, module, options: new Map() });
   }
   for (const e of options) {
     const rest = e.key.slice('plugin.'.length);
     const id = rest.slice(0, rest.indexOf('.'));
-    const plugin = byId.get(id) ?? cfg.fail(e.key, `is an option of plugin.${id}, which is not set`);
+    const plugin = byId.get(id) ?? cfg.fail(e.key, `an option of plugin.${id}, which is not set`);
     plugin.options.set(rest.slice(id.length + 1), e.value);
   }
   // plugin.2 before plugin.10; numbered plugins before named ones, which go in name order
