@@ -189,6 +189,7 @@ export class ZkServer implements ConnectionHost {
   // --- ConnectionHost ------------------------------------------------------------------------
 
   onFourLetterWord(conn: Connection, word: number, extra: Uint8Array): string | null {
+    this.stats.packetsReceived++;
     return this.opts.fourLetterWord ? this.opts.fourLetterWord(this, conn, word, extra) : null;
   }
 
@@ -429,7 +430,7 @@ export class ZkServer implements ConnectionHost {
     conn.lastOp = lastOperationName(e.type);
     conn.lastZxid = this.lastZxid;
     conn.lastLatencyMs = latency;
-    conn.lastResponseTime = Date.now();
+    conn.lastResponseTime = Number(process.hrtime.bigint() / 1000000n);
     this.stats.recordLatency(latency);
     conn.totalLatencyMs += latency;
     conn.latencyCount++;
