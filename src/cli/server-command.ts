@@ -1,65 +1,77 @@
-// server-command.ts — `zkts server [zoo.cfg]`: read the config, start the server, stop cleanly
-// on SIGINT/SIGTERM.
-import { readFileSync } from 'node:fs';
+// server-command.ts — `zkts server [zoo.cfg]`: read the config (or, with no file and ZOO_*
+// variables set, the official Docker image's environment), report what zkts does not act on,
+// start the server, stop cleanly on SIGINT/SIGTERM.
+import { existsSync, readFileSync } from 'node:fs';
 import { ZktsError } from '../errors.js';
-import { parseProperties } from '../server/config-parse.js';
-import { ZkServer, type ServerOptions } from '../server/zk-server.js';
+import { loadConfig, parseConfig, type ServerConfig } from '../server/config.js';
+import { configFromEnv, hasDockerEnv } from '../server/config-env.js';
 import { fourLetterWordHandler } from '../server/four-letter-host.js';
-import { parseFourLetterWhitelist } from '../server/four-letter.js';
+import { ZkServer, type ServerOptions } from '../server/zk-server.js';
 
-function intKey(props: Map<string, string>, key: string, dflt: number): number {
-  const v = props.get(key);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new ZktsError('ZKTS_ERR_CONFIG', `${key}: "${v}" is not an integer`);
-  return n;
+const DEFAULT_CONFIG = 'conf/zoo.cfg';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
-/** Interim mapping from zoo.cfg keys to server options. */
-export function optionsFromConfigText(text: string, file: string): ServerOptions {
-  const props = new Map<string, string>();
-  for (const l of parseProperties(text, `${file}:`)) props.set(l.key, l.value);
-  const prop = (k: string): string | undefined => props.get(k) ?? props.get(`zookeeper.${k}`);
-  const tickTime = intKey(props, 'tickTime', 3000);
-  const minS = intKey(props, 'minSessionTimeout', -1);
-  const maxS = intKey(props, 'maxSessionTimeout', -1);
+/** The server's options from a parsed zoo.cfg. */
+export function serverOptions(cfg: ServerConfig): ServerOptions {
+  if (cfg.clientPort === undefined) {
+    throw new ZktsError('ZKTS_ERR_CONFIG', 'clientPort: not set; add clientPort=2181 (zkts serves clients on the plain port only for now)');
+  }
   return {
-    host: props.get('clientPortAddress') ?? '0.0.0.0',
-    port: intKey(props, 'clientPort', 2181),
-    tickTime,
-    minSessionTimeout: minS === -1 ? 2 * tickTime : minS,
-    maxSessionTimeout: maxS === -1 ? 20 * tickTime : maxS,
-    maxClientCnxns: intKey(props, 'maxClientCnxns', 60),
-    maxFrameBytes: Number(prop('jute.maxbuffer') ?? 0xfffff),
-    extendedTypesEnabled: prop('extendedTypesEnabled') === 'true',
-    reconfigEnabled: props.get('reconfigEnabled') === 'true',
-    superDigest: prop('DigestAuthenticationProvider.superDigest'),
-    containerCheckIntervalMs: Number(prop('znode.container.checkIntervalMs') ?? 60000),
-    containerMaxNeverUsedIntervalMs: Number(prop('znode.container.maxNeverUsedIntervalMs') ?? 0),
+    host: cfg.clientPortAddress ?? '0.0.0.0',
+    port: cfg.clientPort,
+    tickTime: cfg.tickTime,
+    minSessionTimeout: cfg.minSessionTimeout,
+    maxSessionTimeout: cfg.maxSessionTimeout,
+    maxClientCnxns: cfg.maxClientCnxns,
+    maxFrameBytes: cfg.juteMaxBuffer,
+    extendedTypesEnabled: cfg.extendedTypesEnabled,
+    reconfigEnabled: cfg.reconfigEnabled,
+    superDigest: cfg.superDigest,
+    containerCheckIntervalMs: cfg.container.checkIntervalMs,
+    containerMaxNeverUsedIntervalMs: cfg.container.maxNeverUsedIntervalMs,
     serverId: 1,
     fourLetterWord: fourLetterWordHandler({
-      whitelist: parseFourLetterWhitelist(props.get('4lw.commands.whitelist') ?? prop('4lw.commands.whitelist')),
-      dataDir: props.get('dataDir') ?? 'data',
-      dataLogDir: props.get('dataLogDir') ?? props.get('dataDir') ?? 'data',
-      zktsVersion: '0.1.0',
+      whitelist: cfg.fourLetterWordWhitelist,
+      dataDir: cfg.dataDir,
+      dataLogDir: cfg.dataLogDir,
+      zktsVersion: packageVersion(),
     }),
   };
 }
 
-export async function runServer(args: string[]): Promise<number> {
-  const file = args[0] ?? 'conf/zoo.cfg';
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ZktsError('ZKTS_ERR_CONFIG_FILE', `cannot read config file ${file}: ${(e as Error).message}`);
+function readConfig(args: string[]): ServerConfig {
+  if (args[0] !== undefined) return loadConfig(args[0]);
+  if (!existsSync(DEFAULT_CONFIG) && hasDockerEnv(process.env)) {
+    const env = configFromEnv(process.env);
+    return parseConfig(env.text, { file: '(ZOO_* environment)', baseDir: process.cwd(), readFile: () => env.myid });
   }
-  const server = new ZkServer(optionsFromConfigText(text, file));
+  return loadConfig(DEFAULT_CONFIG);
+}
+
+export async function runServer(args: string[]): Promise<number> {
+  const cfg = readConfig(args);
+  for (const w of cfg.warnings) process.stderr.write(`zkts: warning: ${w}\n`);
+  if (cfg.unsupported.length > 0) {
+    process.stderr.write(
+      `zkts: warning: these keys are not acted on by this zkts version and are ignored: ${cfg.unsupported.join(', ')}\n`,
+    );
+  }
+  if (cfg.distributed) {
+    throw new ZktsError('ZKTS_ERR_UNSUPPORTED', 'server.N lines: zkts runs standalone only for now; remove the server.N lines (ensemble membership is not implemented yet)');
+  }
+  const server = new ZkServer(serverOptions(cfg));
   try {
     await server.start();
   } catch (e) {
-    throw new ZktsError('ZKTS_ERR_LISTEN', `cannot listen on ${server.opts.host}:${server.opts.port}: ${(e as Error).message}`);
+    throw new ZktsError('ZKTS_ERR_LISTEN', `cannot listen on ${server.opts.host}:${server.opts.port}: ${(e as Error).message}; free the port or set clientPort`);
   }
+  process.stderr.write(
+    `zkts ${packageVersion()}: serving on ${server.opts.host}:${server.opts.port} (data in memory only: the data directory is not written yet)\n`,
+  );
   const stop = (): void => {
     void server.stop().then(() => process.exit(0));
   };
