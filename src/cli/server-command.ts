@@ -30,6 +30,7 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
     maxFrameBytes: cfg.juteMaxBuffer,
     extendedTypesEnabled: cfg.extendedTypesEnabled,
     reconfigEnabled: cfg.reconfigEnabled,
+    enforceQuota: cfg.enforceQuota,
     superDigest: cfg.superDigest,
     containerCheckIntervalMs: cfg.container.checkIntervalMs,
     containerMaxNeverUsedIntervalMs: cfg.container.maxNeverUsedIntervalMs,

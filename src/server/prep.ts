@@ -9,6 +9,7 @@ import type { Id } from '../protocol/records.js';
 import type { CreateRequest, Request } from '../protocol/requests.js';
 import { CONFIG_PATH, QUOTA_PATH, ZOOKEEPER_PATH, type DataTree } from '../tree/data-tree.js';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlOwner, ttlValid } from '../tree/ephemeral-type.js';
+import { quotaCheck } from '../tree/quota.js';
 import { errorTxn, type Txn } from '../tree/txn.js';
 import { type AuthProviders as AclProviders, checkAcl, fixupAcl } from './auth/digest.js';
 import { type NodeRecord, type RecordView, ScratchChanges } from './change-records.js';
@@ -22,6 +23,10 @@ export interface PrepContext {
 export interface PrepOptions {
   extendedTypesEnabled: boolean;
   reconfigEnabled: boolean;
+  /** enforceQuota: a write past a hard quota limit fails with QuotaExceeded. */
+  enforceQuota?: boolean;
+  /** Where a quota warning goes (a soft limit passed, or a hard one when not enforced). */
+  warn?: (msg: string) => void;
 }
 
 /** A KeeperException in prep, carried as a value. */
@@ -93,8 +98,9 @@ export class Prep {
         validPath(req.path);
         const node = record(view, req.path);
         this.requirePerm(node, Perm.WRITE, ctx);
-        const version = nextVersion(node.version, req.version);
         const data = req.data;
+        this.checkQuota(req.path, BigInt((data === null ? 0 : data.length) - node.dataLength), 0n);
+        const version = nextVersion(node.version, req.version);
         view.set(req.path, ctx.zxid, { ...node, version, dataLength: data === null ? 0 : data.length });
         return { type: OpCode.setData, path: req.path, data, version };
       }
@@ -178,6 +184,7 @@ export class Prep {
     }
     const parentCVersion = parent.cversion + 1;
     const data = req.data;
+    this.checkQuota(path, BigInt(data === null ? 0 : data.length), 1n);
     const ephemeralOwner = isContainer
       ? CONTAINER_EPHEMERAL_OWNER
       : isTtl
@@ -203,6 +210,16 @@ export class Prep {
       default:
         return { type: req.type, path, data, acl, ephemeral: isEphemeral, parentCVersion };
     }
+  }
+
+  /** ZooKeeperServer.checkQuota: hard limits refuse the write when enforced; soft ones are logged. */
+  private checkQuota(path: string, bytesDiff: bigint, countDiff: bigint): void {
+    const q = this.tree.quotaFor(path);
+    if (q === null) return;
+    const over = quotaCheck(q.prefix, q.limits, q.usage, countDiff, bytesDiff);
+    if (over === null) return;
+    this.opts.warn?.(over.message);
+    if (over.hard && this.opts.enforceQuota) throw new Fail(Code.QuotaExceeded);
   }
 
   private requirePerm(node: NodeRecord, perm: number, ctx: PrepContext): void {

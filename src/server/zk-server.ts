@@ -45,6 +45,8 @@ export interface ServerOptions {
   maxFrameBytes: number;
   extendedTypesEnabled: boolean;
   reconfigEnabled: boolean;
+  /** enforceQuota: hard quota limits refuse writes (QuotaExceeded). */
+  enforceQuota?: boolean;
   superDigest?: string;
   containerCheckIntervalMs: number;
   containerMaxNeverUsedIntervalMs: number;
@@ -124,6 +126,8 @@ export class ZkServer implements ConnectionHost {
     this.prep = new Prep(this.tree, this.outstanding, this.providers, {
       extendedTypesEnabled: opts.extendedTypesEnabled,
       reconfigEnabled: opts.reconfigEnabled,
+      enforceQuota: opts.enforceQuota ?? false,
+      warn: (msg) => this.log('warn', msg),
     });
     this.reads = new Reads(this.tree, this.providers);
     this.commit = commit;

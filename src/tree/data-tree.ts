@@ -10,6 +10,7 @@ import type { ACL, Stat } from '../protocol/records.js';
 import { AclCache, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl-cache.js';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlOwner } from './ephemeral-type.js';
 import type { Txn, TxnHeader } from './txn.js';
+import { LIMIT_NODE, QUOTA_ROOT, QuotaIndex, STAT_NODE, StatsTrack, limitPath, statPath } from './quota.js';
 import { WatchManager, WatchMode, type Watcher } from './watch-manager.js';
 import { ZNode } from './znode.js';
 
@@ -33,6 +34,7 @@ export class DataTree {
   readonly dataWatches = new WatchManager();
   readonly childWatches = new WatchManager();
   readonly acls = new AclCache();
+  readonly quotas = new QuotaIndex();
   lastProcessedZxid = 0n;
   /** zookeeper.extendedTypesEnabled: TTL nodes. */
   readonly extendedTypesEnabled: boolean;
@@ -204,6 +206,11 @@ export class DataTree {
       default:
         break;
     }
+    if (parentPath.startsWith(QUOTA_ROOT)) {
+      if (name === LIMIT_NODE) this.quotas.add(parentPath.substring(QUOTA_ROOT.length));
+      if (name === STAT_NODE) this.recountQuota(parentPath.substring(QUOTA_ROOT.length));
+    }
+    this.updateQuotaStat(path, BigInt(data === null ? 0 : data.length), 1n);
     rc.stat = node.stat();
     this.dataWatches.trigger(path, EventType.NodeCreated, zxid, node.acl);
     this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged, zxid, parent.acl);
@@ -234,6 +241,10 @@ export class DataTree {
       default:
         break;
     }
+    if (parentPath.startsWith(QUOTA_ROOT) && baseName(path) === LIMIT_NODE) {
+      this.quotas.delete(parentPath.substring(QUOTA_ROOT.length));
+    }
+    this.updateQuotaStat(path, -BigInt(node.data === null ? 0 : node.data.length), -1n);
     const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl);
     this.childWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, notified);
     this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged, zxid, parent.acl);
@@ -243,10 +254,12 @@ export class DataTree {
   private setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: number, rc: TxnResult): number {
     const node = this.nodes.get(path);
     if (node === undefined) return Code.NoNode;
+    const bytesDiff = (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length);
     node.data = data;
     node.mtime = time;
     node.mzxid = zxid;
     node.version = version;
+    this.updateQuotaStat(path, BigInt(bytesDiff), 0n);
     rc.stat = node.stat();
     this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, node.acl);
     return Code.OK;
@@ -266,6 +279,60 @@ export class DataTree {
     const paths = paths2Delete ?? [...this.ephemeralsOf(sessionId)];
     for (const p of paths) this.deleteNode(p, zxid);
     this.ephemerals.delete(sessionId);
+  }
+
+  // --- quotas ------------------------------------------------------------------------------
+
+  /** The quota limits and usage that cover `path`, if any. */
+  quotaFor(path: string): { prefix: string; limits: StatsTrack; usage: StatsTrack } | null {
+    const prefix = this.quotas.maxPrefix(path);
+    if (prefix === null) return null;
+    const limits = this.nodes.get(limitPath(prefix));
+    const usage = this.nodes.get(statPath(prefix));
+    if (limits === undefined || usage === undefined) return null;
+    return { prefix, limits: new StatsTrack(limits.data?.toString('utf8') ?? ''), usage: new StatsTrack(usage.data?.toString('utf8') ?? '') };
+  }
+
+  private updateQuotaStat(path: string, bytesDiff: bigint, countDiff: bigint): void {
+    const prefix = this.quotas.maxPrefix(path);
+    if (prefix === null) return;
+    const node = this.nodes.get(statPath(prefix));
+    if (node === undefined) return;
+    const st = new StatsTrack(node.data?.toString('utf8') ?? '');
+    st.set('count', st.get('count') + countDiff);
+    st.set('bytes', st.get('bytes') + bytesDiff);
+    node.data = Buffer.from(st.toString());
+  }
+
+  /** Sets a quota's usage from the subtree it covers (node count including itself, data bytes). */
+  private recountQuota(path: string): void {
+    const node = this.nodes.get(statPath(path));
+    if (node === undefined) return;
+    let count = 0n;
+    let bytes = 0n;
+    const walk = (p: string): void => {
+      const n = this.nodes.get(p);
+      if (n === undefined) return;
+      count++;
+      bytes += BigInt(n.data === null ? 0 : n.data.length);
+      for (const c of n.children ?? []) walk(p === '/' ? `/${c}` : `${p}/${c}`);
+    };
+    walk(path);
+    const st = new StatsTrack();
+    st.set('count', count);
+    st.set('bytes', bytes);
+    node.data = Buffer.from(st.toString());
+  }
+
+  /** After loading a tree from disk: find every quota and recount its usage (setupQuota). */
+  rebuildQuotas(): void {
+    const suffix = `/${LIMIT_NODE}`;
+    for (const p of this.nodes.keys()) {
+      if (!p.startsWith(QUOTA_ROOT + '/') || !p.endsWith(suffix)) continue;
+      const real = p.substring(QUOTA_ROOT.length, p.length - suffix.length);
+      this.quotas.add(real);
+      this.recountQuota(real);
+    }
   }
 
   // --- watches -----------------------------------------------------------------------------

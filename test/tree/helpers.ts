@@ -17,12 +17,14 @@ export class Harness {
   zxid = 0n;
   time = 1000;
 
-  constructor(opts: { extendedTypesEnabled?: boolean; superDigest?: string } = {}) {
+  constructor(opts: { extendedTypesEnabled?: boolean; superDigest?: string; enforceQuota?: boolean; warn?: (m: string) => void } = {}) {
     this.tree = new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled });
     this.changes = new OutstandingChanges(this.tree);
     this.prep = new Prep(this.tree, this.changes, defaultProviders({ superDigest: opts.superDigest }), {
       extendedTypesEnabled: opts.extendedTypesEnabled ?? false,
       reconfigEnabled: false,
+      enforceQuota: opts.enforceQuota,
+      warn: opts.warn,
     });
   }
 
