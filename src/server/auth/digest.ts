@@ -34,11 +34,13 @@ export type AuthProviders = ReadonlyMap<string, AuthProvider>;
 // The id ZooKeeper gives a digest user whose digest equals the configured superDigest.
 export const SUPER_ID: Id = Object.freeze({ scheme: 'super', id: '' });
 
-/** Java's String.split(sep) without a limit: trailing empty strings are dropped. */
-function javaSplit(s: string, sep: string): string[] {
+/** How many parts Java's s.split(sep) returns: trailing empty parts dropped, but "" gives [""]. */
+function javaSplitLength(s: string, sep: string): number {
+  if (s === '') return 1;
   const parts = s.split(sep);
-  while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
-  return parts.length === 1 && parts[0] === '' && s !== '' ? [] : parts;
+  let n = parts.length;
+  while (n > 0 && parts[n - 1] === '') n--;
+  return n;
 }
 
 /** Java's Integer.parseInt(s, radix) for radix 10 or 16; undefined where Java throws. */
@@ -92,7 +94,7 @@ export function digestProvider(opts: DigestOptions = {}): AuthProvider {
     },
     matches: (id, aclExpr) => id === aclExpr,
     // Exactly two parts once Java drops trailing empty strings: "u:d", ":d" and "u:d:" pass.
-    isValid: (aclExpr) => javaSplit(aclExpr, ':').length === 2,
+    isValid: (aclExpr) => javaSplitLength(aclExpr, ':') === 2,
     userName: (id) => id.split(':', 1)[0],
   };
 }

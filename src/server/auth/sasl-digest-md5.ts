@@ -7,6 +7,7 @@
 // gets the challenge; the client's digest-response gets "rspauth=..." and completes with the
 // authorized id. Any mismatch is an error, after which ZooKeeper answers AuthFailed and closes.
 // Pure: the nonce's randomness is passed in.
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Id } from '../../protocol/records.js';
 import type { AuthProvider } from './digest.js';
@@ -136,10 +137,13 @@ export function responseValue(v: ResponseValueInput): string {
 
 /** One connection's DIGEST-MD5 negotiation; evaluate() each client token in turn. */
 export class DigestMd5Server {
+  private readonly opts: DigestMd5ServerOptions;
   private state: 'initial' | 'challenged' | 'done' = 'initial';
   private nonce = Buffer.alloc(0);
 
-  constructor(private readonly opts: DigestMd5ServerOptions) {}
+  constructor(opts: DigestMd5ServerOptions) {
+    this.opts = opts;
+  }
 
   evaluate(token: Buffer): SaslStep {
     if (token.length > SASL_RESPONSE_BYTES_MAX) {
@@ -149,7 +153,9 @@ export class DigestMd5Server {
     if (this.state === 'initial') {
       // Java ignores an initial response; the challenge is the same either way.
       this.state = 'challenged';
-      this.nonce = Buffer.from(this.opts.randomBytes(30).toString('base64'), 'latin1');
+      const random = this.opts.randomBytes(30);
+      assert.equal(random.length, 30, 'randomBytes(30) must return 30 bytes');
+      this.nonce = Buffer.from(random.toString('base64'), 'latin1');
       const challenge = Buffer.concat([
         Buffer.from('realm='), quoted(Buffer.from(SASL_SERVER_NAME)),
         Buffer.from(',nonce='), quoted(this.nonce),
