@@ -3,6 +3,7 @@
 // start the server, stop cleanly on SIGINT/SIGTERM.
 import { existsSync, readFileSync } from 'node:fs';
 import { ZktsError } from '../errors.js';
+import { digestMd5Credentials, parseJaasConfig } from '../server/auth/jaas.js';
 import { loadConfig, parseConfig, type ServerConfig } from '../server/config.js';
 import { configFromEnv, hasDockerEnv } from '../server/config-env.js';
 import { fourLetterWordHandler } from '../server/four-letter-host.js';
@@ -13,6 +14,20 @@ const DEFAULT_CONFIG = 'conf/zoo.cfg';
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+const SASL_PROVIDER_CLASS = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
+
+/** The Server section's users of the JAAS file, or undefined when SASL is not configured. */
+function saslCredentials(cfg: ServerConfig): Map<string, string> | undefined {
+  if (cfg.jaasLoginConfig === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(cfg.jaasLoginConfig, 'utf8');
+  } catch (e) {
+    throw new ZktsError('ZKTS_ERR_JAAS', `jaasLoginConfig: cannot read ${cfg.jaasLoginConfig}: ${(e as Error).message}`);
+  }
+  return digestMd5Credentials(parseJaasConfig(text, cfg.jaasLoginConfig));
 }
 
 /** The server's options from a parsed zoo.cfg. */
@@ -32,6 +47,12 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
     reconfigEnabled: cfg.reconfigEnabled,
     enforceQuota: cfg.enforceQuota,
     superDigest: cfg.superDigest,
+    saslCredentials: saslCredentials(cfg),
+    saslAclProvider: [...cfg.authProviders.values()].includes(SASL_PROVIDER_CLASS),
+    saslSuperUsers: [...cfg.properties]
+      .filter(([k]) => k === 'zookeeper.superUser' || k.startsWith('zookeeper.superUser.'))
+      .map(([, v]) => v),
+    saslSuperPassword: cfg.properties.get('zookeeper.SASLAuthenticationProvider.superPassword'),
     containerCheckIntervalMs: cfg.container.checkIntervalMs,
     containerMaxNeverUsedIntervalMs: cfg.container.maxNeverUsedIntervalMs,
     serverId: 1,

@@ -9,6 +9,7 @@ import type { EventType } from '../protocol/opcodes.js';
 import type { ACL, Id } from '../protocol/records.js';
 import { writeNotification } from '../protocol/responses.js';
 import type { Watcher } from '../tree/watch-manager.js';
+import type { DigestMd5Server } from './auth/sasl-digest-md5.js';
 import type { Session } from './session-tracker.js';
 
 export interface ConnectionHost {
@@ -39,6 +40,8 @@ export class Connection implements Watcher {
   /** Stops handling input: after an auth failure or a close that waits for its flush. */
   closing = false;
   readOnly = false;
+  /** This connection's SASL negotiation, once it starts. */
+  sasl: DigestMd5Server | null = null;
   // stats for cons/stat
   packetsReceived = 0;
   packetsSent = 0;

@@ -3,6 +3,7 @@
 // Writes are prepped into txns, made durable by the commit stage, applied to the tree in zxid
 // order and answered; reads are answered from the tree in order behind the same connection's
 // earlier requests. Watch events raised by apply are queued before the reply that shows them.
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Code } from '../protocol/codes.js';
 import { JuteReader } from '../protocol/jute.js';
@@ -14,6 +15,7 @@ import {
   decodeRequest,
   type AuthRequest,
   type Request,
+  type SaslRequest,
   type SetWatchesRequest,
 } from '../protocol/requests.js';
 import {
@@ -27,6 +29,7 @@ import { DataTree, type TxnResult } from '../tree/data-tree.js';
 import { ephemeralKind, ttlOf } from '../tree/ephemeral-type.js';
 import type { Txn, TxnHeader } from '../tree/txn.js';
 import { type AuthProviders, checkAcl, defaultProviders } from './auth/digest.js';
+import { DigestMd5Server, saslIds, saslProvider } from './auth/sasl-digest-md5.js';
 import { OutstandingChanges } from './change-records.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { sessionPassword } from './java-random.js';
@@ -48,6 +51,14 @@ export interface ServerOptions {
   /** enforceQuota: hard quota limits refuse writes (QuotaExceeded). */
   enforceQuota?: boolean;
   superDigest?: string;
+  /** SASL DIGEST-MD5: the users of the JAAS file's Server section (user → password). */
+  saslCredentials?: ReadonlyMap<string, string>;
+  /** authProvider.N names ZooKeeper's SASLAuthenticationProvider: "sasl" ACLs are valid. */
+  saslAclProvider?: boolean;
+  /** zookeeper.superUser[.*]: SASL users who are super. */
+  saslSuperUsers?: readonly string[];
+  /** zookeeper.SASLAuthenticationProvider.superPassword. */
+  saslSuperPassword?: string;
   containerCheckIntervalMs: number;
   containerMaxNeverUsedIntervalMs: number;
   /** Server id in the session-id layout (1 for a standalone server, as ZooKeeper). */
@@ -121,7 +132,9 @@ export class ZkServer implements ConnectionHost {
   ) {
     this.tree = new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled });
     this.sessions = new SessionTracker(opts.tickTime, opts.serverId, Number(process.hrtime.bigint() / 1000000n));
-    this.providers = defaultProviders({ superDigest: opts.superDigest });
+    const providers = defaultProviders({ superDigest: opts.superDigest });
+    if (opts.saslAclProvider) providers.set('sasl', saslProvider());
+    this.providers = providers;
     this.outstanding = new OutstandingChanges(this.tree);
     this.prep = new Prep(this.tree, this.outstanding, this.providers, {
       extendedTypesEnabled: opts.extendedTypesEnabled,
@@ -298,9 +311,7 @@ export class ZkServer implements ConnectionHost {
       return;
     }
     if (type === OpCode.sasl) {
-      writeReplyHeaderOnly(conn.writer(), xid, 0n, Code.AuthFailed);
-      conn.sent();
-      conn.closeAfterFlush();
+      this.handleSasl(conn, xid, (req as SaslRequest).token);
       return;
     }
     if (WRITE_TYPES.has(type)) {
@@ -465,6 +476,36 @@ export class ZkServer implements ConnectionHost {
       if (!conn.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.authIds.push(id);
     }
     writeReplyHeaderOnly(conn.writer(), xid, 0n, Code.OK);
+    conn.sent();
+  }
+
+  /**
+   * SASL (opcode 102), answered at once as ZooKeeper's processSasl does: a challenge, then
+   * rspauth and the sasl id; any failure is AuthFailed and the connection closes. Without a JAAS
+   * Server section the answer is OK with no token, as ZooKeeper's.
+   */
+  private handleSasl(conn: Connection, xid: number, token: Buffer): void {
+    const credentials = this.opts.saslCredentials;
+    if (credentials === undefined) {
+      writeReply(conn.writer(), xid, 0n, Code.OK, { kind: 'token', token: null });
+      conn.sent();
+      return;
+    }
+    conn.sasl ??= new DigestMd5Server({ credentials, randomBytes, superPassword: this.opts.saslSuperPassword });
+    const step = conn.sasl.evaluate(token);
+    if (step.kind === 'error') {
+      this.log('warn', `SASL authentication failed for ${conn.remoteAddress}: ${step.message}`);
+      writeReply(conn.writer(), xid, 0n, Code.AuthFailed, { kind: 'token', token: null });
+      conn.sent();
+      conn.closeAfterFlush();
+      return;
+    }
+    if (step.kind === 'complete') {
+      for (const id of saslIds(step.authorizedId, this.opts.saslSuperUsers ?? [])) {
+        if (!conn.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.authIds.push(id);
+      }
+    }
+    writeReply(conn.writer(), xid, 0n, Code.OK, { kind: 'token', token: step.token });
     conn.sent();
   }
 
