@@ -42,14 +42,14 @@ export class Reads {
         if (node !== undefined && !this.canRead(node.acl, ctx)) return fail(Code.NoAuth);
         if (req.watch) tree.addDataWatch(req.path, ctx.watcher);
         if (node === undefined) return fail(Code.NoNode);
-        return ok({ kind: 'stat', stat: node.stat() });
+        return ok({ kind: 'stat', stat: tree.statOf(node) });
       }
       case OpCode.getData: {
         const node = tree.get(req.path);
         if (node === undefined) return fail(Code.NoNode);
         if (!this.canRead(node.acl, ctx)) return fail(Code.NoAuth);
         if (req.watch) tree.addDataWatch(req.path, ctx.watcher);
-        return ok({ kind: 'data', data: node.data, stat: node.stat() });
+        return ok({ kind: 'data', data: node.data, stat: tree.statOf(node) });
       }
       case OpCode.getChildren:
       case OpCode.getChildren2: {
@@ -59,14 +59,14 @@ export class Reads {
         if (req.watch) tree.addChildWatch(req.path, ctx.watcher);
         const children = node.children ?? [];
         if (req.type === OpCode.getChildren) return ok({ kind: 'children', children });
-        return ok({ kind: 'children2', children, stat: node.stat() });
+        return ok({ kind: 'children2', children, stat: tree.statOf(node) });
       }
       case OpCode.getACL: {
         const node = tree.get(req.path);
         if (node === undefined) return fail(Code.NoNode);
         if (!this.canRead(node.acl, ctx, Perm.READ | Perm.ADMIN)) return fail(Code.NoAuth);
         const acl = this.canRead(node.acl, ctx, Perm.ADMIN) ? node.acl : maskDigests(node.acl);
-        return ok({ kind: 'acl', acl, stat: node.stat() });
+        return ok({ kind: 'acl', acl, stat: tree.statOf(node) });
       }
       case OpCode.getAllChildrenNumber: {
         const node = tree.get(req.path);

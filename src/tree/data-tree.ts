@@ -56,6 +56,16 @@ export class DataTree {
     this.nodes.set(CONFIG_PATH, config);
   }
 
+  /** The Stat clients see for a node. */
+  statOf(node: ZNode): Stat {
+    return node.stat(this.extendedTypesEnabled);
+  }
+
+  private statOrNull(path: string): Stat | null {
+    const n = this.nodes.get(path);
+    return n === undefined ? null : this.statOf(n);
+  }
+
   get(path: string): ZNode | undefined {
     return this.nodes.get(path);
   }
@@ -121,7 +131,7 @@ export class DataTree {
         break;
       case OpCode.check:
         rc.path = txn.path;
-        rc.stat = this.nodes.get(txn.path)?.stat() ?? null;
+        rc.stat = this.statOrNull(txn.path);
         break;
       case OpCode.closeSession:
         this.killSession(hdr.clientId, hdr.zxid, txn.paths2Delete);
@@ -211,7 +221,7 @@ export class DataTree {
       if (name === STAT_NODE) this.recountQuota(parentPath.substring(QUOTA_ROOT.length));
     }
     this.updateQuotaStat(path, BigInt(data === null ? 0 : data.length), 1n);
-    rc.stat = node.stat();
+    rc.stat = this.statOf(node);
     this.dataWatches.trigger(path, EventType.NodeCreated, zxid, node.acl);
     this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged, zxid, parent.acl);
     return Code.OK;
@@ -260,7 +270,7 @@ export class DataTree {
     node.mzxid = zxid;
     node.version = version;
     this.updateQuotaStat(path, BigInt(bytesDiff), 0n);
-    rc.stat = node.stat();
+    rc.stat = this.statOf(node);
     this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, node.acl);
     return Code.OK;
   }
@@ -270,7 +280,7 @@ export class DataTree {
     if (node === undefined) return Code.NoNode;
     node.acl = this.acls.intern(acl);
     node.aversion = version;
-    rc.stat = node.stat();
+    rc.stat = this.statOf(node);
     return Code.OK;
   }
 

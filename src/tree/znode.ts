@@ -1,6 +1,7 @@
 // znode.ts — one node of the tree: data, interned ACL, the persisted stat fields and the child
 // names. numChildren and dataLength are derived, as in ZooKeeper's StatPersisted.
 import type { ACL, Stat } from '../protocol/records.js';
+import { ephemeralKind } from './ephemeral-type.js';
 
 export class ZNode {
   /** null when created or set with null data: ZooKeeper keeps and returns it as null. */
@@ -40,18 +41,26 @@ export class ZNode {
     this.children?.delete(name);
   }
 
-  stat(): Stat {
+  /**
+   * The Stat a client sees (ZooKeeper's DataNode.copyStat): cversion is reported as
+   * 2 × creates − children, so deletes count too, while the stored cversion counts creates
+   * only (it names sequential nodes); container and TTL owners read as 0 (TTL ones only with
+   * extended types enabled, as in ZooKeeper).
+   */
+  stat(extendedTypesEnabled: boolean): Stat {
+    const numChildren = this.numChildren;
+    const kind = ephemeralKind(this.ephemeralOwner, extendedTypesEnabled);
     return {
       czxid: this.czxid,
       mzxid: this.mzxid,
       ctime: BigInt(this.ctime),
       mtime: BigInt(this.mtime),
       version: this.version,
-      cversion: this.cversion,
+      cversion: (this.cversion * 2 - numChildren) | 0,
       aversion: this.aversion,
-      ephemeralOwner: this.ephemeralOwner,
+      ephemeralOwner: kind === 'normal' ? this.ephemeralOwner : 0n,
       dataLength: this.data === null ? 0 : this.data.length,
-      numChildren: this.numChildren,
+      numChildren,
       pzxid: this.pzxid,
     };
   }

@@ -28,20 +28,21 @@ test('create sets czxid=mzxid=pzxid, bumps parent cversion and pzxid; delete mov
   const h = new Harness();
   const rc = h.create('/a', { data: 'x' });
   assert.equal(rc.err, Code.OK);
-  const a = h.tree.get('/a')!.stat();
+  const a = h.tree.statOf(h.tree.get('/a')!);
   assert.equal(a.czxid, 1n);
   assert.equal(a.mzxid, 1n);
   assert.equal(a.pzxid, 1n);
   assert.equal(a.dataLength, 1);
   h.create('/a/b');
-  let parent = h.tree.get('/a')!.stat();
+  let parent = h.tree.statOf(h.tree.get('/a')!);
   assert.equal(parent.cversion, 1);
   assert.equal(parent.pzxid, 2n);
   assert.equal(parent.numChildren, 1);
   assert.equal(parent.mzxid, 1n);
   h.run({ type: OpCode.delete, path: '/a/b', version: -1 });
-  parent = h.tree.get('/a')!.stat();
-  assert.equal(parent.cversion, 1, 'delete does not change cversion');
+  parent = h.tree.statOf(h.tree.get('/a')!);
+  assert.equal(parent.cversion, 2, 'clients see 2 × creates − children, so a delete counts');
+  assert.equal(h.tree.get('/a')!.cversion, 1, 'the stored cversion counts creates (it names sequential nodes)');
   assert.equal(parent.pzxid, 3n);
   assert.equal(parent.numChildren, 0);
 });
@@ -205,6 +206,17 @@ test('setWatches fires what changed since relativeZxid and re-arms the rest', ()
   h.create('/none');
   h.run({ type: OpCode.setData, path: '/s1', data: null, version: -1 });
   assert.deepEqual(w.events.slice(3), [`${EventType.NodeCreated}:/none`, `${EventType.NodeDataChanged}:/s1`]);
+});
+
+test('clients see container and TTL owners as 0 (DataNode.copyStat)', () => {
+  const h = new Harness({ extendedTypesEnabled: true });
+  h.create('/c', { type: OpCode.createContainer, flags: 4 });
+  h.create('/t', { type: OpCode.createTTL, flags: 5, ttl: 60000n });
+  h.create('/e', { flags: 1, sessionId: 0x77n });
+  assert.equal(h.tree.statOf(h.tree.get('/c')!).ephemeralOwner, 0n);
+  assert.equal(h.tree.statOf(h.tree.get('/t')!).ephemeralOwner, 0n);
+  assert.equal(h.tree.statOf(h.tree.get('/e')!).ephemeralOwner, 0x77n);
+  assert.equal(h.tree.get('/t')!.ephemeralOwner, BigInt.asIntN(64, 0xff0000000000ea60n), 'stored as ZooKeeper stores it');
 });
 
 test('containers and TTL nodes are tracked for the reaper', () => {
