@@ -1,0 +1,470 @@
+// load.ts — a closed-loop load generator for any ZooKeeper-protocol server: N sessions, each a
+// raw socket keeping K pipelined requests in flight, for a bounded time; reports throughput and
+// latency percentiles (from bench/histogram.ts), as text or JSON.
+//
+//   node --import tsx bench/load.ts --host 127.0.0.1 --port 2181 --sessions 16 --outstanding 32 \
+//        --workload read|write|mixed|create-delete|populate --seconds 10 [--warmup 1] [--procs 1] \
+//        [--server-pid PID] [--count 100000] [--json]
+//
+// Every session first connects; then the load runs `--warmup` seconds unmeasured and `--seconds`
+// measured. Throughput counts every reply received in the measured window; latencies are those
+// of requests sent inside it. Latency is closed-loop: a slot sends its next request when its
+// reply arrives, so it includes queueing behind the session's other K-1 requests.
+//
+// `--procs P` spreads the sessions over P generator processes. The generator competes with the
+// server for this machine's cores; `--server-pid` samples the server's CPU time
+// (/proc/PID/stat) over the measured window so that both figures can be reported.
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { codeName } from '../src/protocol/codes.js';
+import { opName } from '../src/protocol/opcodes.js';
+import { Histogram, type HistogramJSON, type LatencySummary } from './histogram.js';
+import { LoadSession, type Phase, type Workload } from './session.js';
+import {
+  makeWorkload,
+  populateParentFrames,
+  populateWorkload,
+  scriptWorkload,
+  setupFrames,
+  WORKLOADS,
+  type WorkloadName,
+} from './workloads.js';
+
+export type LoadWorkload = WorkloadName | 'populate';
+
+export interface LoadOptions {
+  host: string;
+  port: number;
+  sessions: number;
+  outstanding: number;
+  workload: LoadWorkload;
+  seconds: number;
+  warmupSeconds: number;
+  procs: number;
+  seed: number;
+  /** populate: how many znodes to create (under /zkts-bench/rss). */
+  count: number;
+  serverPid: number | null;
+}
+
+export interface LoadResult {
+  workload: LoadWorkload;
+  sessions: number;
+  outstanding: number;
+  procs: number;
+  seconds: number;
+  warmupSeconds: number;
+  ops: number;
+  windowSeconds: number;
+  opsPerSec: number;
+  latency: LatencySummary;
+  byOp: Record<string, LatencySummary>;
+  errors: Record<string, number>;
+  toleratedErrors: number;
+  failures: string[];
+  /** CPU seconds the server used in the window; null without --server-pid. */
+  serverCpu: CpuFigure | null;
+  generatorCpu: CpuFigure;
+  /**
+   * The rest of the machine's busy CPU time in the window (kernel softirq work for loopback
+   * TCP, and any other process): a check that nothing else competed with the run.
+   */
+  otherCpu: CpuFigure | null;
+  machine: string;
+}
+
+export interface CpuFigure {
+  seconds: number;
+  /** Percent of one core over the window. */
+  pctOfCore: number;
+  usPerOp: number;
+}
+
+/** What one process measured over its share of the sessions; summed by the parent. */
+interface Partial {
+  completed: number;
+  all: HistogramJSON;
+  byType: Array<[number, HistogramJSON]>;
+  errors: Array<[string, number]>;
+  tolerated: number;
+  failures: string[];
+  windowMs: number;
+  cpuUs: number;
+  serverCpuTicks: number | null;
+  machineBusyTicks: number | null;
+}
+
+const POPULATE_BASE = '/zkts-bench/rss';
+const CONNECT_TIMEOUT_MS = 10_000;
+const DRAIN_TIMEOUT_MS = 10_000;
+const CLOSE_TIMEOUT_MS = 2_000;
+const SESSION_TIMEOUT_MS = 30_000;
+
+export function machineNote(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown cpu'}), loopback TCP; the load generator and the server share these cores`;
+}
+
+/** CPU time of a process in clock ticks (utime + stime of all its threads), or null. */
+export function processCpuTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+  } catch {
+    return null;
+  }
+}
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** Busy CPU time of the whole machine in clock ticks (all but idle and iowait), or null. */
+export function machineBusyTicks(): number | null {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = cpu as [number, number, number, number, number, number, number, number];
+    return user + nice + system + irq + softirq + steal;
+  } catch {
+    return null;
+  }
+}
+
+function openSession(opts: LoadOptions, outstanding: number): LoadSession {
+  return new LoadSession({
+    host: opts.host,
+    port: opts.port,
+    outstanding,
+    sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+  });
+}
+
+/** Runs frames in order on one session (creating the znodes the workloads use). */
+async function runScript(opts: LoadOptions, frames: Buffer[]): Promise<void> {
+  const s = openSession(opts, 1);
+  await s.connect();
+  const phase: Phase = { sending: true, counting: false, recordFrom: 0 };
+  await withDeadline(s.run(scriptWorkload(frames), phase), 30_000, 'setup requests');
+  await s.close(CLOSE_TIMEOUT_MS);
+  const errs = [...s.stats.errors].map(([k, n]) => `${k} ×${n}`);
+  if (s.failure !== null || errs.length > 0) throw new Error(`setup failed: ${s.failure ?? errs.join(', ')}`);
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The share of sessions [from, to) that one process runs; `go` resolves when all may start. */
+async function runShare(opts: LoadOptions, from: number, to: number, ready: () => Promise<void>, sampleServer: boolean): Promise<Partial> {
+  const sessions: LoadSession[] = [];
+  for (let i = from; i < to; i++) sessions.push(openSession(opts, opts.outstanding));
+  await Promise.all(sessions.map((s) => s.connect()));
+  const workloads: Workload[] = [];
+  if (opts.workload === 'populate') {
+    const lo = Math.round((from / opts.sessions) * opts.count);
+    const hi = Math.round((to / opts.sessions) * opts.count);
+    const w = populateWorkload(POPULATE_BASE, lo, hi);
+    for (let i = from; i < to; i++) workloads.push(w);
+  } else {
+    for (let i = from; i < to; i++) workloads.push(makeWorkload(opts.workload, i, opts.seed));
+  }
+  await ready();
+
+  const populate = opts.workload === 'populate';
+  const phase: Phase = { sending: true, counting: populate, recordFrom: populate ? performance.now() : Infinity };
+  let t0 = performance.now();
+  let cpu0 = process.cpuUsage();
+  let srv0 = sampleServer && opts.serverPid !== null ? processCpuTicks(opts.serverPid) : null;
+  let busy0 = sampleServer ? machineBusyTicks() : null;
+  const running = Promise.all(sessions.map((s, i) => s.run(workloads[i]!, phase)));
+  if (!populate) {
+    await sleep(opts.warmupSeconds * 1000);
+    t0 = performance.now();
+    cpu0 = process.cpuUsage();
+    if (srv0 !== null) srv0 = processCpuTicks(opts.serverPid!);
+    if (busy0 !== null) busy0 = machineBusyTicks();
+    phase.counting = true;
+    phase.recordFrom = t0;
+    await sleep(opts.seconds * 1000);
+  } else {
+    // populate ends when the znodes are made; --seconds bounds it
+    await Promise.race([running, sleep(opts.seconds * 1000)]);
+  }
+  phase.counting = populate; // a populate run counts its tail too: the window ends when all are made
+  phase.sending = false;
+  let t1 = performance.now();
+  let cpu = process.cpuUsage(cpu0);
+  let srv1 = srv0 !== null ? processCpuTicks(opts.serverPid!) : null;
+  let busy1 = busy0 !== null ? machineBusyTicks() : null;
+  const failures: string[] = [];
+  await withDeadline(running, DRAIN_TIMEOUT_MS, 'replies to the last requests').catch((e: Error) => failures.push(e.message));
+  if (populate) {
+    t1 = performance.now();
+    cpu = process.cpuUsage(cpu0);
+    srv1 = srv0 !== null ? processCpuTicks(opts.serverPid!) : null;
+    busy1 = busy0 !== null ? machineBusyTicks() : null;
+  }
+  await Promise.all(sessions.map((s) => s.close(CLOSE_TIMEOUT_MS)));
+
+  const all = new Histogram();
+  const byType = new Map<number, Histogram>();
+  const errors = new Map<string, number>();
+  let completed = 0;
+  let tolerated = 0;
+  for (const s of sessions) {
+    if (s.failure !== null) failures.push(`session 0x${s.sessionId.toString(16)}: ${s.failure}`);
+    completed += s.stats.completed;
+    tolerated += s.stats.tolerated;
+    all.merge(s.stats.all);
+    for (const [t, h] of s.stats.byType) {
+      if (!byType.has(t)) byType.set(t, new Histogram());
+      byType.get(t)!.merge(h);
+    }
+    for (const [k, n] of s.stats.errors) errors.set(k, (errors.get(k) ?? 0) + n);
+  }
+  return {
+    completed,
+    all: all.toJSON(),
+    byType: [...byType].map(([t, h]) => [t, h.toJSON()]),
+    errors: [...errors],
+    tolerated,
+    failures,
+    windowMs: t1 - t0,
+    cpuUs: cpu.user + cpu.system,
+    serverCpuTicks: srv0 !== null && srv1 !== null ? srv1 - srv0 : null,
+    machineBusyTicks: busy0 !== null && busy1 !== null ? busy1 - busy0 : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generator processes
+
+type ToWorker = { kind: 'start'; opts: LoadOptions; from: number; to: number; sampleServer: boolean } | { kind: 'go' };
+type FromWorker = { kind: 'ready' } | { kind: 'result'; partial: Partial } | { kind: 'error'; message: string };
+
+function runWorker(): void {
+  let go: (() => void) | null = null;
+  const goSignal = new Promise<void>((r) => (go = r));
+  process.on('message', (m: ToWorker) => {
+    if (m.kind === 'go') return go?.();
+    const ready = async (): Promise<void> => {
+      process.send!({ kind: 'ready' } satisfies FromWorker);
+      await goSignal;
+    };
+    runShare(m.opts, m.from, m.to, ready, m.sampleServer).then(
+      (partial) => process.send!({ kind: 'result', partial } satisfies FromWorker, () => process.exit(0)),
+      (e: Error) => process.send!({ kind: 'error', message: e.message } satisfies FromWorker, () => process.exit(1)),
+    );
+  });
+}
+
+async function runProcs(opts: LoadOptions): Promise<Partial[]> {
+  const deadlineMs = (opts.warmupSeconds + opts.seconds) * 1000 + CONNECT_TIMEOUT_MS + DRAIN_TIMEOUT_MS + 10_000;
+  const workers = Array.from({ length: opts.procs }, () =>
+    fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, ZKTS_BENCH_WORKER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
+  try {
+    const readies: Promise<void>[] = [];
+    const results = workers.map((w, i) => {
+      let readyResolve: () => void = () => {};
+      readies.push(new Promise<void>((r) => (readyResolve = r)));
+      const result = new Promise<Partial>((resolve, reject) => {
+        w.on('message', (m: FromWorker) => {
+          if (m.kind === 'ready') readyResolve();
+          else if (m.kind === 'result') resolve(m.partial);
+          else reject(new Error(`generator ${i}: ${m.message}`));
+        });
+        w.on('exit', (code) => reject(new Error(`generator ${i} exited with ${code}`)));
+      });
+      const from = Math.floor((i * opts.sessions) / opts.procs);
+      const to = Math.floor(((i + 1) * opts.sessions) / opts.procs);
+      w.send({ kind: 'start', opts, from, to, sampleServer: i === 0 } satisfies ToWorker);
+      return result;
+    });
+    const all = Promise.all(results);
+    all.catch(() => {}); // observed below
+    await withDeadline(Promise.race([Promise.all(readies), all.then(() => {})]), CONNECT_TIMEOUT_MS + 5_000, 'generators to connect');
+    for (const w of workers) w.send({ kind: 'go' } satisfies ToWorker);
+    return await withDeadline(all, deadlineMs, 'generators to finish');
+  } finally {
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+  }
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  if (opts.workload === 'populate') await runScript(opts, populateParentFrames(POPULATE_BASE, opts.count));
+  else await runScript(opts, setupFrames(opts.sessions));
+  const partials =
+    opts.procs > 1 ? await runProcs(opts) : [await runShare(opts, 0, opts.sessions, async () => {}, true)];
+  return combine(opts, partials);
+}
+
+function combine(opts: LoadOptions, partials: Partial[]): LoadResult {
+  const all = new Histogram();
+  const byType = new Map<number, Histogram>();
+  const errors: Record<string, number> = {};
+  let ops = 0;
+  let tolerated = 0;
+  let cpuUs = 0;
+  let windowMs = 0;
+  const failures: string[] = [];
+  for (const p of partials) {
+    ops += p.completed;
+    tolerated += p.tolerated;
+    cpuUs += p.cpuUs;
+    windowMs = Math.max(windowMs, p.windowMs);
+    failures.push(...p.failures);
+    all.merge(Histogram.fromJSON(p.all));
+    for (const [t, j] of p.byType) {
+      if (!byType.has(t)) byType.set(t, new Histogram());
+      byType.get(t)!.merge(Histogram.fromJSON(j));
+    }
+    for (const [k, n] of p.errors) {
+      const [type, err] = k.split(':').map(Number) as [number, number];
+      const name = `${opName(type)}:${codeName(err)}`;
+      errors[name] = (errors[name] ?? 0) + n;
+    }
+  }
+  const windowSeconds = windowMs / 1000;
+  const cpuFigure = (seconds: number): CpuFigure => ({
+    seconds: round(seconds, 3),
+    pctOfCore: round((100 * seconds) / windowSeconds, 1),
+    usPerOp: ops === 0 ? 0 : round((seconds * 1e6) / ops, 2),
+  });
+  const srvTicks = partials[0]?.serverCpuTicks ?? null;
+  const busyTicks = partials[0]?.machineBusyTicks ?? null;
+  const otherSeconds = busyTicks === null ? null : Math.max(0, busyTicks / TICKS_PER_SECOND - (srvTicks ?? 0) / TICKS_PER_SECOND - cpuUs / 1e6);
+  return {
+    workload: opts.workload,
+    sessions: opts.sessions,
+    outstanding: opts.outstanding,
+    procs: opts.procs,
+    seconds: opts.seconds,
+    warmupSeconds: opts.warmupSeconds,
+    ops,
+    windowSeconds: round(windowSeconds, 3),
+    opsPerSec: Math.round(ops / windowSeconds),
+    latency: all.summary(),
+    byOp: Object.fromEntries([...byType].map(([t, h]) => [opName(t), h.summary()])),
+    errors,
+    toleratedErrors: tolerated,
+    failures,
+    serverCpu: srvTicks === null ? null : cpuFigure(srvTicks / TICKS_PER_SECOND),
+    generatorCpu: cpuFigure(cpuUs / 1e6),
+    otherCpu: otherSeconds === null ? null : cpuFigure(otherSeconds),
+    machine: machineNote(),
+  };
+}
+
+const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+const USAGE = `usage: node --import tsx bench/load.ts --port P [--host 127.0.0.1] [--sessions 16] [--outstanding 32]
+         [--workload ${WORKLOADS.join('|')}|populate] [--seconds 10] [--warmup 1] [--procs 1]
+         [--count 100000] [--seed 1] [--server-pid PID] [--json]`;
+
+export function parseArgs(argv: string[]): LoadOptions & { json: boolean } {
+  const opts: LoadOptions & { json: boolean } = {
+    host: '127.0.0.1',
+    port: 2181,
+    sessions: 16,
+    outstanding: 32,
+    workload: 'read',
+    seconds: 10,
+    warmupSeconds: 1,
+    procs: 1,
+    seed: 1,
+    count: 100_000,
+    serverPid: null,
+    json: false,
+  };
+  const int = (v: string | undefined, name: string, min: number, max: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}: expected an integer in ${min}..${max}, got ${v}\n${USAGE}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = (): string | undefined => argv[++i];
+    switch (a) {
+      case '--host': opts.host = v() ?? opts.host; break;
+      case '--port': opts.port = int(v(), a, 1, 65535); break;
+      case '--sessions': opts.sessions = int(v(), a, 1, 10_000); break;
+      case '--outstanding': opts.outstanding = int(v(), a, 1, 10_000); break;
+      case '--seconds': opts.seconds = int(v(), a, 1, 600); break;
+      case '--warmup': opts.warmupSeconds = int(v(), a, 0, 600); break;
+      case '--procs': opts.procs = int(v(), a, 1, 64); break;
+      case '--count': opts.count = int(v(), a, 1, 10_000_000); break;
+      case '--seed': opts.seed = int(v(), a, 0, 0x7fffffff); break;
+      case '--server-pid': opts.serverPid = int(v(), a, 1, 0x7fffffff); break;
+      case '--json': opts.json = true; break;
+      case '--workload': {
+        const w = v();
+        if (w !== 'populate' && !WORKLOADS.includes(w as WorkloadName)) throw new Error(`--workload: unknown '${w}'\n${USAGE}`);
+        opts.workload = w as LoadWorkload;
+        break;
+      }
+      case '--help': case '-h': throw new Error(USAGE);
+      default: throw new Error(`unknown argument '${a}'\n${USAGE}`);
+    }
+  }
+  if (opts.procs > opts.sessions) opts.procs = opts.sessions;
+  return opts;
+}
+
+export function formatResult(r: LoadResult): string {
+  const l = r.latency;
+  const n = (v: number): string => v.toLocaleString('en-US');
+  const lat = (s: LatencySummary): string =>
+    `p50 ${s.p50Ms.toFixed(3)}  p90 ${s.p90Ms.toFixed(3)}  p99 ${s.p99Ms.toFixed(3)}  p999 ${s.p999Ms.toFixed(3)}  max ${s.maxMs.toFixed(3)}  mean ${s.meanMs.toFixed(3)}`;
+  const lines = [
+    r.workload === 'populate'
+      ? `populate: ${n(r.ops)} znodes created by ${r.sessions} sessions × ${r.outstanding} outstanding in ${r.windowSeconds} s, ${r.procs} generator process(es)`
+      : `${r.workload}: ${r.sessions} sessions × ${r.outstanding} outstanding, ${r.windowSeconds} s measured after ${r.warmupSeconds} s warmup, ${r.procs} generator process(es)`,
+    `  throughput  ${n(r.opsPerSec)} ops/s (${n(r.ops)} ops)`,
+    `  latency ms  ${lat(l)}`,
+    ...Object.entries(r.byOp).map(([op, s]) => `  ${op.padEnd(10)}  ${lat(s)}  (${n(s.count)})`),
+    `  errors      ${Object.keys(r.errors).length === 0 ? 'none' : JSON.stringify(r.errors)}${r.toleratedErrors > 0 ? ` (tolerated: ${r.toleratedErrors})` : ''}`,
+    `  cpu         server ${r.serverCpu === null ? 'n/a (no --server-pid)' : `${r.serverCpu.pctOfCore}% of a core, ${r.serverCpu.usPerOp} µs/op`}; generator ${r.generatorCpu.pctOfCore}% of a core, ${r.generatorCpu.usPerOp} µs/op; rest of machine ${r.otherCpu === null ? 'n/a' : `${r.otherCpu.pctOfCore}%`}`,
+    `  machine     ${r.machine}`,
+  ];
+  if (r.failures.length > 0) lines.push(`  FAILURES    ${r.failures.join('; ')}`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  const opts = parseArgs(process.argv.slice(2));
+  const hardLimitMs = (opts.warmupSeconds + opts.seconds) * 1000 + 90_000;
+  const hard = setTimeout(() => {
+    process.stderr.write(`load: still running after ${hardLimitMs} ms; giving up\n`);
+    process.exit(3);
+  }, hardLimitMs);
+  const r = await runLoad(opts);
+  clearTimeout(hard);
+  process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : `${formatResult(r)}\n`);
+  return r.failures.length > 0 ? 1 : 0;
+}
+
+const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]);
+if (process.env.ZKTS_BENCH_WORKER === '1') {
+  runWorker();
+} else if (isMain) {
+  main().then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      process.stderr.write(`load: ${e.message}\n`);
+      process.exit(2);
+    },
+  );
+}
