@@ -34,6 +34,16 @@ class Fail {
   constructor(readonly code: number) {}
 }
 
+const MULTI_WRITE_OPS = new Set<number>([
+  OpCode.create,
+  OpCode.create2,
+  OpCode.createContainer,
+  OpCode.createTTL,
+  OpCode.delete,
+  OpCode.setData,
+  OpCode.check,
+]);
+
 const SPECIAL = new Set(['/', ZOOKEEPER_PATH, QUOTA_PATH, CONFIG_PATH]);
 
 export class Prep {
@@ -56,6 +66,8 @@ export class Prep {
   }
 
   private prepMulti(ops: Request[], ctx: PrepContext): Txn {
+    // Reads belong in multiRead: ZooKeeper fails such a multi with MarshallingError.
+    if (ops.some((op) => !MULTI_WRITE_OPS.has(op.type))) return errorTxn(Code.MarshallingError);
     const scratch = new ScratchChanges(this.view);
     const txns: Txn[] = [];
     let failed = false;

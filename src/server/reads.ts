@@ -83,10 +83,12 @@ export class Reads {
       case OpCode.sync:
         return ok({ kind: 'path', path: req.path });
       case OpCode.addWatch:
+        if (req.mode !== 0 && req.mode !== 1) return fail(Code.MarshallingError);
         tree.addPersistentWatch(req.path, ctx.watcher, req.mode === 1);
         return ok({ kind: 'int', value: 0 });
       case OpCode.checkWatches:
       case OpCode.removeWatches: {
+        if (req.watcherType < 1 || req.watcherType > 5) return fail(Code.MarshallingError);
         const found =
           req.type === OpCode.checkWatches
             ? containsWatch(tree, req.path, req.watcherType, ctx.watcher)
@@ -99,8 +101,12 @@ export class Reads {
           infos: ctx.authIds.map((id) => ({ authScheme: id.scheme, user: ctx.userName(id) })),
         });
       case OpCode.multiRead: {
+        // Writes belong in multi; and ZooKeeper sets no watches from a multiRead.
+        if (req.ops.some((op) => op.type !== OpCode.getData && op.type !== OpCode.getChildren)) {
+          return fail(Code.MarshallingError);
+        }
         const results: MultiResult[] = req.ops.map((op) => {
-          const r = this.run(op, ctx);
+          const r = this.run({ ...op, watch: false } as Request, ctx);
           return r.err !== Code.OK ? { type: OpCode.error, err: r.err } : { type: op.type, body: r.body };
         });
         return ok({ kind: 'multi', results });

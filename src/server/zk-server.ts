@@ -27,7 +27,7 @@ import {
 } from '../protocol/responses.js';
 import { DataTree, type TxnResult } from '../tree/data-tree.js';
 import { ephemeralKind, ttlOf } from '../tree/ephemeral-type.js';
-import type { Txn, TxnHeader } from '../tree/txn.js';
+import { errorTxn, type Txn, type TxnHeader } from '../tree/txn.js';
 import { type AuthProviders, checkAcl, defaultProviders } from './auth/digest.js';
 import { DigestMd5Server, saslIds, saslProvider } from './auth/sasl-digest-md5.js';
 import { OutstandingChanges } from './change-records.js';
@@ -90,6 +90,8 @@ interface Entry {
   txn: Txn | null;
   ready: boolean;
   startMs: number;
+  /** A read that fails before it runs (a malformed body): answered with this code in order. */
+  err?: number;
   /** For createSession: finish the handshake after the txn applies. */
   onApplied?: (rc: TxnResult) => void;
 }
@@ -282,27 +284,28 @@ export class ZkServer implements ConnectionHost {
 
   onRequest(conn: Connection, frame: Buffer): void {
     const startMs = performance.now();
-    let xid: number;
-    let type: number;
-    let req: Request;
+    let h;
     try {
-      const h = conn.readHeader(frame);
-      xid = h.xid;
-      type = h.type;
-      const decoded = decodeRequest(type, h.r);
-      if ('unknown' in decoded) {
-        this.log('warn', `Received packet at server of unknown type ${type}`);
-        writeReplyHeaderOnly(conn.writer(), xid, -1n, Code.Unimplemented);
-        conn.sent();
-        return;
-      }
-      req = decoded;
+      h = conn.readHeader(frame);
     } catch (e) {
-      this.log('warn', `closing connection from ${conn.remoteAddress}:${conn.remotePort}: malformed request: ${(e as Error).message}`);
+      this.log('warn', `closing connection from ${conn.remoteAddress}:${conn.remotePort}: malformed request header: ${(e as Error).message}`);
       conn.close();
       return;
     }
+    const { xid, type } = h;
+    let req: Request | null = null;
+    let bodyError: string | null = null;
+    try {
+      const decoded = decodeRequest(type, h.r);
+      if (!('unknown' in decoded)) req = decoded;
+    } catch (e) {
+      bodyError = (e as Error).message;
+    }
     const session = conn.session!;
+    if (req === null) {
+      this.onUndecodable(conn, session, xid, type, bodyError, startMs);
+      return;
+    }
     this.sessions.touch(session, performance.now());
     conn.lastCxid = xid;
     this.stats.packetsReceived++;
@@ -336,6 +339,34 @@ export class ZkServer implements ConnectionHost {
   }
 
   private lastZxidAllocated = 0n;
+
+  /**
+   * A request whose body did not decode, or whose type no client may send, gets ZooKeeper's
+   * answer: MarshallingError (a write uses up a zxid for its error txn, as ZooKeeper's prep
+   * does), BadArguments for a client's deleteContainer, Unimplemented for an unknown type; an
+   * opcode 0 (notification) also closes the connection.
+   */
+  private onUndecodable(conn: Connection, session: Session, xid: number, type: number, bodyError: string | null, startMs: number): void {
+    if (bodyError !== null) this.log('warn', `malformed ${type} request from ${conn.remoteAddress}:${conn.remotePort}: ${bodyError}`);
+    const writeError =
+      type === OpCode.deleteContainer ? Code.BadArguments
+      : type === OpCode.createSession || (bodyError !== null && WRITE_TYPES.has(type)) ? Code.MarshallingError
+      : null;
+    if (writeError !== null) {
+      this.submitWrite(conn, session.sessionId, xid, type, null, errorTxn(writeError), undefined, startMs);
+      return;
+    }
+    if (bodyError !== null) {
+      conn.outstanding++;
+      this.queue.push({ conn, sessionId: session.sessionId, xid, type, req: null, hdr: null, txn: null, ready: true, startMs, err: Code.MarshallingError });
+      this.drain();
+      return;
+    }
+    this.log('warn', `Received packet at server of unknown type ${type}`);
+    writeReplyHeaderOnly(conn.writer(), xid, -1n, Code.Unimplemented);
+    conn.sent();
+    if (type === OpCode.notification) conn.closeAfterFlush();
+  }
 
   /** Puts a txn in line: commit, then apply and reply in zxid order. */
   private submitWrite(
@@ -394,7 +425,9 @@ export class ZkServer implements ConnectionHost {
       if (e.type === OpCode.closeSession) this.closeSessionConnections(e.sessionId);
       return;
     }
-    if (rc.err !== Code.OK && e.type !== OpCode.multi) {
+    // An error txn answers with its code and no body; a multi that failed an op answers OK with
+    // the per-op results (ZooKeeper's FinalRequestProcessor).
+    if (hdr.type === OpCode.error || (rc.err !== Code.OK && e.type !== OpCode.multi)) {
       this.reply(e, rc.err, { kind: 'none' });
     } else {
       this.reply(e, Code.OK, writeBody(e.type, rc));
@@ -425,6 +458,10 @@ export class ZkServer implements ConnectionHost {
         recursive: r.persistentRecursiveWatches,
       });
       this.reply(e, Code.OK, { kind: 'none' });
+      return;
+    }
+    if (e.err !== undefined) {
+      this.reply(e, e.err, { kind: 'none' });
       return;
     }
     const ctx: ReadContext = {

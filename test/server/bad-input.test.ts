@@ -65,15 +65,39 @@ test('a truncated ConnectRequest inside a whole frame closes the connection', as
   });
 });
 
-test('a frame cut short waits for the rest; a vector count past the frame closes', async () => {
+test('a body that does not decode gets MarshallingError and the connection stays, as in ZooKeeper', async () => {
   await withBystander(async (port) => {
     const c = await TestClient.connect('127.0.0.1', port);
-    // getChildren body claiming a 0x7fffffff-byte path inside a 12-byte frame
-    const body = new JuteWriter().int(0x7fffffff).toBuffer();
+    try {
+      // getChildren body claiming a 0x7fffffff-byte path inside a 12-byte frame: refused, not allocated
+      const read = await c.raw(OpCode.getChildren, new JuteWriter().int(0x7fffffff).toBuffer());
+      assert.equal(read.err, Code.MarshallingError);
+      // a truncated setData: a write, so its error txn uses up a zxid
+      const before = (await c.request({ type: OpCode.exists, path: '/keep', watch: false })).zxid;
+      const write = await c.raw(OpCode.setData, new JuteWriter().string('/keep').toBuffer());
+      assert.equal(write.err, Code.MarshallingError);
+      assert.equal(write.zxid, before + 1n);
+      // a read op inside multi, a write inside multiRead
+      const multi = await c.request({ type: OpCode.multi, ops: [{ type: OpCode.getData, path: '/keep', watch: false }] });
+      assert.equal(multi.err, Code.MarshallingError);
+      const multiRead = await c.request({ type: OpCode.multiRead, ops: [{ type: OpCode.delete, path: '/keep', version: -1 }] });
+      assert.equal(multiRead.err, Code.MarshallingError);
+      assert.equal((await c.request({ type: OpCode.addWatch, path: '/keep', mode: 7 })).err, Code.MarshallingError);
+      assert.equal((await c.raw(OpCode.deleteContainer, new JuteWriter().string('/keep').toBuffer())).err, Code.BadArguments);
+      assert.equal((await c.request({ type: OpCode.exists, path: '/keep', watch: false })).err, Code.OK);
+    } finally {
+      c.destroy();
+    }
+  });
+});
+
+test('opcode 0 (a notification) is Unimplemented and closes the connection', async () => {
+  await withBystander(async (port) => {
+    const c = await TestClient.connect('127.0.0.1', port);
     const closed = c.waitClosed(5000);
-    void c.raw(OpCode.getChildren, body).catch(() => {});
+    const r = await c.raw(OpCode.notification, Buffer.alloc(0));
+    assert.equal(r.err, Code.Unimplemented);
     await closed;
-    assert.ok(c.closed);
   });
 });
 
