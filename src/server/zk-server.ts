@@ -343,8 +343,8 @@ export class ZkServer implements ConnectionHost {
   /**
    * A request whose body did not decode, or whose type no client may send, gets ZooKeeper's
    * answer: MarshallingError (a write uses up a zxid for its error txn, as ZooKeeper's prep
-   * does), BadArguments for a client's deleteContainer, Unimplemented for an unknown type; an
-   * opcode 0 (notification) also closes the connection.
+   * does), BadArguments for a client's deleteContainer, Unimplemented for an unknown type, after
+   * which ZooKeeper closes the connection.
    */
   private onUndecodable(conn: Connection, session: Session, xid: number, type: number, bodyError: string | null, startMs: number): void {
     if (bodyError !== null) this.log('warn', `malformed ${type} request from ${conn.remoteAddress}:${conn.remotePort}: ${bodyError}`);
@@ -365,7 +365,7 @@ export class ZkServer implements ConnectionHost {
     this.log('warn', `Received packet at server of unknown type ${type}`);
     writeReplyHeaderOnly(conn.writer(), xid, -1n, Code.Unimplemented);
     conn.sent();
-    if (type === OpCode.notification) conn.closeAfterFlush();
+    conn.closeAfterFlush();
   }
 
   /** Puts a txn in line: commit, then apply and reply in zxid order. */
@@ -442,6 +442,10 @@ export class ZkServer implements ConnectionHost {
   private readAndReply(e: Entry): void {
     const conn = e.conn!;
     if (conn.closed) return;
+    if (e.err !== undefined) {
+      this.reply(e, e.err, { kind: 'none' });
+      return;
+    }
     if (e.type === OpCode.ping) {
       writeReplyHeaderOnly(conn.writer(), Xid.ping, this.lastZxid, 0);
       conn.sent();
@@ -458,10 +462,6 @@ export class ZkServer implements ConnectionHost {
         recursive: r.persistentRecursiveWatches,
       });
       this.reply(e, Code.OK, { kind: 'none' });
-      return;
-    }
-    if (e.err !== undefined) {
-      this.reply(e, e.err, { kind: 'none' });
       return;
     }
     const ctx: ReadContext = {

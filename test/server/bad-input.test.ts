@@ -91,7 +91,7 @@ test('a body that does not decode gets MarshallingError and the connection stays
   });
 });
 
-test('opcode 0 (a notification) is Unimplemented and closes the connection', async () => {
+test('an unknown opcode, 0 (a notification) included, is Unimplemented and closes the connection', async () => {
   await withBystander(async (port) => {
     const c = await TestClient.connect('127.0.0.1', port);
     const closed = c.waitClosed(5000);
@@ -115,7 +115,9 @@ test('bad paths and ACLs get ZooKeeper error codes and the connection stays', as
       assert.equal((await create('/x', [{ perms: 31, id: { scheme: 'digest', id: 'nocolon' } }])).err, Code.InvalidACL);
       assert.equal((await create('/x', [{ perms: 31, id: { scheme: 'ip', id: '300.1.1.1' } }])).err, Code.InvalidACL);
       assert.equal((await create('/x', OPEN, 42)).err, Code.BadArguments);
-      const unknown = await c.raw(9999, Buffer.alloc(0));
+      const u = await TestClient.connect("127.0.0.1", port);
+      const unknown = await u.raw(9999, Buffer.alloc(0));
+      u.destroy();
       assert.equal(unknown.err, Code.Unimplemented);
       assert.equal((await c.request({ type: OpCode.exists, path: '/keep', watch: false })).err, Code.OK);
     } finally {
