@@ -6,7 +6,7 @@ import type { ACL, Id } from '../protocol/records.js';
 import type { Request } from '../protocol/requests.js';
 import type { MultiResult, ResponseBody } from '../protocol/responses.js';
 import type { DataTree } from '../tree/data-tree.js';
-import { WatchMode, type Watcher } from '../tree/watch-manager.js';
+import { type WatchManager, WatchMode, type Watcher } from '../tree/watch-manager.js';
 import { type AuthProviders as AclProviders, checkAcl } from './auth/digest.js';
 
 export interface ReadContext {
@@ -124,43 +124,35 @@ function maskDigests(acl: readonly ACL[]): ACL[] {
   );
 }
 
-/** WatcherType 1 children, 2 data, 3 any, 4 persistent, 5 persistent-recursive (3.9). */
-function containsWatch(tree: DataTree, path: string, type: number, w: Watcher): boolean {
+/**
+ * Which (table, mode) pairs each WatcherType of checkWatches/removeWatches names (3.9): 1 children,
+ * 2 data, 3 any, 4 persistent, 5 persistent-recursive; a null mode means every mode.
+ */
+function watchSlots(tree: DataTree, type: number): [WatchManager, number | null][] {
   switch (type) {
     case WatcherType.Children:
-      return tree.childWatches.contains(path, w, WatchMode.STANDARD);
+      return [[tree.childWatches, WatchMode.STANDARD]];
     case WatcherType.Data:
-      return tree.dataWatches.contains(path, w, WatchMode.STANDARD);
-    case 4:
-      return tree.dataWatches.contains(path, w, WatchMode.PERSISTENT);
-    case 5:
-      return tree.dataWatches.contains(path, w, WatchMode.PERSISTENT_RECURSIVE);
+      return [[tree.dataWatches, WatchMode.STANDARD]];
     case WatcherType.Any:
-      return tree.childWatches.contains(path, w, null) || tree.dataWatches.contains(path, w, null);
+      return [[tree.childWatches, null], [tree.dataWatches, null]];
+    case 4:
+      return [[tree.childWatches, WatchMode.PERSISTENT], [tree.dataWatches, WatchMode.PERSISTENT]];
+    case 5:
+      return [[tree.dataWatches, WatchMode.PERSISTENT_RECURSIVE]];
     default:
-      return false;
+      return [];
   }
 }
 
+function containsWatch(tree: DataTree, path: string, type: number, w: Watcher): boolean {
+  // ZooKeeper checks a persistent watch in the data table only.
+  const slots = type === 4 ? [[tree.dataWatches, WatchMode.PERSISTENT] as [WatchManager, number]] : watchSlots(tree, type);
+  return slots.some(([table, mode]) => table.contains(path, w, mode));
+}
+
 function removeWatch(tree: DataTree, path: string, type: number, w: Watcher): boolean {
-  switch (type) {
-    case WatcherType.Children:
-      return tree.childWatches.remove(path, w, WatchMode.STANDARD);
-    case WatcherType.Data:
-      return tree.dataWatches.remove(path, w, WatchMode.STANDARD);
-    case 4: {
-      const c = tree.childWatches.remove(path, w, WatchMode.PERSISTENT);
-      const d = tree.dataWatches.remove(path, w, WatchMode.PERSISTENT);
-      return c || d;
-    }
-    case 5:
-      return tree.dataWatches.remove(path, w, WatchMode.PERSISTENT_RECURSIVE);
-    case WatcherType.Any: {
-      const c = tree.childWatches.remove(path, w, null);
-      const d = tree.dataWatches.remove(path, w, null);
-      return c || d;
-    }
-    default:
-      return false;
-  }
+  let removed = false;
+  for (const [table, mode] of watchSlots(tree, type)) removed = table.remove(path, w, mode) || removed;
+  return removed;
 }
