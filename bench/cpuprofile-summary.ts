@@ -37,6 +37,8 @@ export interface HotSpot {
   selfMs: number;
   selfPct: number;
   totalPct: number;
+  /** The callers its self time came through, most first (up to 2). */
+  callers: Array<{ caller: string; pct: number }>;
 }
 
 export interface ProfileSummary {
@@ -84,31 +86,33 @@ export function summarise(file: string, topN = 15): ProfileSummary {
     selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
   }
   const keyOf = new Map<number, string>();
-  const info = new Map<string, { functionName: string; location: string; selfUs: number; totalUs: number }>();
+  const info = new Map<string, { functionName: string; location: string; selfUs: number; totalUs: number; callers: Map<string, number> }>();
   for (const n of prof.nodes) {
     const cf = n.callFrame;
     const location = locate(cf);
     const fn = cf.functionName === '' ? '(anonymous)' : cf.functionName;
     const key = `${fn} ${location}`;
     keyOf.set(n.id, key);
-    if (!info.has(key)) info.set(key, { functionName: fn, location, selfUs: 0, totalUs: 0 });
+    if (!info.has(key)) info.set(key, { functionName: fn, location, selfUs: 0, totalUs: 0, callers: new Map() });
   }
   // Inclusive time: each node's self time counts once for every distinct function on its stack.
   const root = prof.nodes[0]!;
   const onStack = new Map<string, number>();
-  const visit = (n: ProfileNode, depth: number): void => {
+  const visit = (n: ProfileNode, depth: number, parentKey: string | null): void => {
     if (depth > 10_000) throw new Error('profile deeper than 10,000 frames');
     const key = keyOf.get(n.id)!;
     onStack.set(key, (onStack.get(key) ?? 0) + 1);
     const self = selfUs.get(n.id) ?? 0;
-    info.get(key)!.selfUs += self;
+    const entry = info.get(key)!;
+    entry.selfUs += self;
+    if (parentKey !== null && self > 0) entry.callers.set(parentKey, (entry.callers.get(parentKey) ?? 0) + self);
     if (self > 0) for (const k of onStack.keys()) info.get(k)!.totalUs += self;
-    for (const c of n.children ?? []) visit(byId.get(c)!, depth + 1);
+    for (const c of n.children ?? []) visit(byId.get(c)!, depth + 1, key);
     const left = onStack.get(key)! - 1;
     if (left === 0) onStack.delete(key);
     else onStack.set(key, left);
   };
-  visit(root, 0);
+  visit(root, 0, null);
 
   const idleUs = [...info.values()].filter((v) => v.functionName === '(idle)').reduce((a, v) => a + v.selfUs, 0);
   const allUs = [...selfUs.values()].reduce((a, v) => a + v, 0);
@@ -130,7 +134,17 @@ export function summarise(file: string, topN = 15): ProfileSummary {
     top: spots
       .sort((a, b) => b.selfUs - a.selfUs)
       .slice(0, topN)
-      .map((v) => ({ functionName: v.functionName, location: v.location, selfMs: Math.round(v.selfUs / 1000), selfPct: pct(v.selfUs), totalPct: pct(v.totalUs) })),
+      .map((v) => ({
+        functionName: v.functionName,
+        location: v.location,
+        selfMs: Math.round(v.selfUs / 1000),
+        selfPct: pct(v.selfUs),
+        totalPct: pct(v.totalUs),
+        callers: [...v.callers]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 2)
+          .map(([caller, us]) => ({ caller, pct: pct(us) })),
+      })),
     byFile: [...files]
       .sort((a, b) => b[1] - a[1])
       .slice(0, topN)
@@ -142,9 +156,10 @@ export function formatSummary(s: ProfileSummary): string {
   const lines = [
     `${path.basename(s.file)}: ${s.busyMs} ms busy, ${s.idleMs} ms idle; GC ${s.gcPct}% of busy time`,
     '   #  self%  total%  function                               location',
-    ...s.top.map((h, i) =>
+    ...s.top.flatMap((h, i) => [
       `  ${String(i + 1).padStart(2)}  ${h.selfPct.toFixed(1).padStart(5)}  ${h.totalPct.toFixed(1).padStart(6)}  ${h.functionName.slice(0, 38).padEnd(38)} ${h.location}`,
-    ),
+      `                 ← ${h.callers.map((c) => `${c.caller} (${c.pct}%)`).join(', ')}`,
+    ]),
     '  self time by file:',
     ...s.byFile.map((f) => `    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.file}`),
   ];

@@ -65,6 +65,8 @@ export interface LoadResult {
   byOp: Record<string, LatencySummary>;
   errors: Record<string, number>;
   toleratedErrors: number;
+  /** Replies per socket read on the generator side: how many replies the server sends per write. */
+  repliesPerRead: number;
   failures: string[];
   /** CPU seconds the server used in the window; null without --server-pid. */
   serverCpu: CpuFigure | null;
@@ -91,6 +93,7 @@ interface Partial {
   byType: Array<[number, HistogramJSON]>;
   errors: Array<[string, number]>;
   tolerated: number;
+  reads: number;
   failures: string[];
   windowMs: number;
   cpuUs: number;
@@ -220,10 +223,12 @@ async function runShare(opts: LoadOptions, from: number, to: number, ready: () =
   const errors = new Map<string, number>();
   let completed = 0;
   let tolerated = 0;
+  let reads = 0;
   for (const s of sessions) {
     if (s.failure !== null) failures.push(`session 0x${s.sessionId.toString(16)}: ${s.failure}`);
     completed += s.stats.completed;
     tolerated += s.stats.tolerated;
+    reads += s.stats.reads;
     all.merge(s.stats.all);
     for (const [t, h] of s.stats.byType) {
       if (!byType.has(t)) byType.set(t, new Histogram());
@@ -237,6 +242,7 @@ async function runShare(opts: LoadOptions, from: number, to: number, ready: () =
     byType: [...byType].map(([t, h]) => [t, h.toJSON()]),
     errors: [...errors],
     tolerated,
+    reads,
     failures,
     windowMs: t1 - t0,
     cpuUs: cpu.user + cpu.system,
@@ -315,12 +321,14 @@ function combine(opts: LoadOptions, partials: Partial[]): LoadResult {
   let ops = 0;
   let tolerated = 0;
   let cpuUs = 0;
+  let reads = 0;
   let windowMs = 0;
   const failures: string[] = [];
   for (const p of partials) {
     ops += p.completed;
     tolerated += p.tolerated;
     cpuUs += p.cpuUs;
+    reads += p.reads;
     windowMs = Math.max(windowMs, p.windowMs);
     failures.push(...p.failures);
     all.merge(Histogram.fromJSON(p.all));
@@ -357,6 +365,7 @@ function combine(opts: LoadOptions, partials: Partial[]): LoadResult {
     byOp: Object.fromEntries([...byType].map(([t, h]) => [opName(t), h.summary()])),
     errors,
     toleratedErrors: tolerated,
+    repliesPerRead: reads === 0 ? 0 : round(ops / reads, 1),
     failures,
     serverCpu: srvTicks === null ? null : cpuFigure(srvTicks / TICKS_PER_SECOND),
     generatorCpu: cpuFigure(cpuUs / 1e6),
@@ -432,7 +441,7 @@ export function formatResult(r: LoadResult): string {
     r.workload === 'populate'
       ? `populate: ${n(r.ops)} znodes created by ${r.sessions} sessions × ${r.outstanding} outstanding in ${r.windowSeconds} s, ${r.procs} generator process(es)`
       : `${r.workload}: ${r.sessions} sessions × ${r.outstanding} outstanding, ${r.windowSeconds} s measured after ${r.warmupSeconds} s warmup, ${r.procs} generator process(es)`,
-    `  throughput  ${n(r.opsPerSec)} ops/s (${n(r.ops)} ops)`,
+    `  throughput  ${n(r.opsPerSec)} ops/s (${n(r.ops)} ops; ${r.repliesPerRead} replies per socket read)`,
     `  latency ms  ${lat(l)}`,
     ...Object.entries(r.byOp).map(([op, s]) => `  ${op.padEnd(10)}  ${lat(s)}  (${n(s.count)})`),
     `  errors      ${Object.keys(r.errors).length === 0 ? 'none' : JSON.stringify(r.errors)}${r.toleratedErrors > 0 ? ` (tolerated: ${r.toleratedErrors})` : ''}`,

@@ -49,6 +49,8 @@ export class SessionStats {
   readonly errors = new Map<string, number>();
   /** Replies with err != 0 that the workload tolerated. */
   tolerated = 0;
+  /** Socket reads ('data' events) while phase.counting: completed / reads shows how the server batches replies. */
+  reads = 0;
 
   histFor(type: number): Histogram {
     let h = this.byType.get(type);
@@ -182,6 +184,7 @@ export class LoadSession {
 
   private onData(chunk: Buffer): void {
     this.receivedAt = performance.now();
+    if (this.phase?.counting === true) this.stats.reads++;
     try {
       this.parser.push(chunk, this.onFrameBound);
     } catch (e) {
