@@ -165,7 +165,14 @@ export class JuteWriter {
 
   long(v: bigint): this {
     this.ensure(8);
-    this.buf.writeBigInt64BE(v, this.offset);
+    if (v >= 0n && v <= 0x1fffffffffffffn) {
+      // Most longs (zxids, times, lengths) fit in a double: two int32 writes beat BigInt's.
+      const n = Number(v);
+      this.buf.writeUInt32BE(Math.floor(n / 4294967296), this.offset);
+      this.buf.writeUInt32BE(n >>> 0, this.offset + 4);
+    } else {
+      this.buf.writeBigInt64BE(v, this.offset);
+    }
     this.offset += 8;
     return this;
   }

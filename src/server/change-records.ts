@@ -43,7 +43,8 @@ function fromTree(tree: DataTree, path: string): NodeRecord | undefined {
 
 export class OutstandingChanges implements RecordView {
   private readonly byPath = new Map<string, Pending>();
-  private readonly order: { path: string; p: Pending }[] = [];
+  private order: { path: string; p: Pending }[] = [];
+  private head = 0;
 
   constructor(private readonly tree: DataTree) {}
 
@@ -60,7 +61,8 @@ export class OutstandingChanges implements RecordView {
   }
 
   pendingEphemerals(sessionId: bigint, base: Set<string>): Set<string> {
-    for (const { path, p } of this.order) {
+    for (let i = this.head; i < this.order.length; i++) {
+      const { path, p } = this.order[i]!;
       if (this.byPath.get(path) !== p) continue;
       if (p.rec === null) base.delete(path);
       else if (p.rec.ephemeralOwner === sessionId) base.add(path);
@@ -70,13 +72,22 @@ export class OutstandingChanges implements RecordView {
 
   /** Forgets records of txns up to and including `zxid` (they are in the tree now). */
   applied(zxid: bigint): void {
-    let i = 0;
+    let i = this.head;
     while (i < this.order.length && this.order[i]!.p.zxid <= zxid) {
       const { path, p } = this.order[i]!;
       if (this.byPath.get(path) === p) this.byPath.delete(path);
       i++;
     }
-    if (i > 0) this.order.splice(0, i);
+    if (i === this.order.length) {
+      this.order = [];
+      this.head = 0;
+    } else {
+      this.head = i;
+      if (this.head > 1024 && this.head * 2 > this.order.length) {
+        this.order = this.order.slice(this.head);
+        this.head = 0;
+      }
+    }
   }
 
   get size(): number {

@@ -10,6 +10,7 @@ import type { ACL, Id } from '../protocol/records.js';
 import { writeNotification } from '../protocol/responses.js';
 import type { Watcher } from '../tree/watch-manager.js';
 import type { DigestMd5Server } from './auth/sasl-digest-md5.js';
+import type { ReadContext } from './reads.js';
 import type { Session } from './session-tracker.js';
 
 export interface ConnectionHost {
@@ -164,6 +165,24 @@ export class Connection implements Watcher {
       }
     }
     this.host.onClose(this);
+  }
+
+  private readCtx: ReadContext | null = null;
+
+  /** What reads need of this connection; built once, it follows the session and auth ids. */
+  readContext(userName: (id: Id) => string): ReadContext {
+    const self = this;
+    this.readCtx ??= {
+      get sessionId() {
+        return self.sessionId;
+      },
+      get authIds() {
+        return self.authIds;
+      },
+      watcher: this,
+      userName,
+    };
+    return this.readCtx;
   }
 
   /** crst: zero this connection's counters. */

@@ -34,7 +34,7 @@ import { OutstandingChanges } from './change-records.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { sessionPassword } from './java-random.js';
 import { Prep } from './prep.js';
-import { Reads, type ReadContext } from './reads.js';
+import { Reads } from './reads.js';
 import { SessionTracker, type Session } from './session-tracker.js';
 import { ServerStats } from './server-stats.js';
 
@@ -71,6 +71,14 @@ export interface ServerOptions {
 /** The commit stage: makes a txn durable, then calls `done`. */
 export interface CommitStage {
   append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void): void;
+}
+
+/** State recovered from a data directory (src/storage/recovery.ts) to start from. */
+export interface InitialState {
+  tree: DataTree;
+  /** Session id → timeout in ms; each is tracked again as if it had just been touched. */
+  sessions: ReadonlyMap<bigint, number>;
+  lastZxid: bigint;
 }
 
 /** Standalone without a data directory: every txn is durable at once. */
@@ -131,9 +139,14 @@ export class ZkServer implements ConnectionHost {
   constructor(
     readonly opts: ServerOptions,
     commit: CommitStage = inMemoryCommit,
+    initial?: InitialState,
   ) {
-    this.tree = new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled });
+    this.tree = initial?.tree ?? new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled });
     this.sessions = new SessionTracker(opts.tickTime, opts.serverId, Number(process.hrtime.bigint() / 1000000n));
+    if (initial) {
+      for (const [sessionId, timeoutMs] of initial.sessions) this.sessions.add(sessionId, timeoutMs, performance.now());
+      this.lastZxid = this.lastZxidAllocated = initial.lastZxid;
+    }
     const providers = defaultProviders({ superDigest: opts.superDigest });
     if (opts.saslAclProvider) providers.set('sasl', saslProvider());
     this.providers = providers;
@@ -464,25 +477,23 @@ export class ZkServer implements ConnectionHost {
       this.reply(e, Code.OK, { kind: 'none' });
       return;
     }
-    const ctx: ReadContext = {
-      sessionId: e.sessionId,
-      authIds: conn.authIds,
-      watcher: conn,
-      userName: (id) => this.providers.get(id.scheme)?.userName(id.id) ?? id.id,
-    };
-    const r = this.reads.run(e.req!, ctx);
+    const r = this.reads.run(e.req!, conn.readContext(this.userName));
     this.reply(e, r.err, r.body);
   }
+
+  /** whoAmI's user part of an id, per its scheme's provider. */
+  private readonly userName = (id: Id): string => this.providers.get(id.scheme)?.userName(id.id) ?? id.id;
 
   private reply(e: Entry, err: number, body: ResponseBody): void {
     const conn = e.conn!;
     writeReply(conn.writer(), e.xid, this.lastZxid, err, body);
     conn.sent();
-    const latency = performance.now() - e.startMs;
+    const now = performance.now();
+    const latency = now - e.startMs;
     conn.lastOp = lastOperationName(e.type);
     conn.lastZxid = this.lastZxid;
     conn.lastLatencyMs = latency;
-    conn.lastResponseTime = Number(process.hrtime.bigint() / 1000000n);
+    conn.lastResponseTime = Math.floor(now);
     this.stats.recordLatency(latency);
     conn.totalLatencyMs += latency;
     conn.latencyCount++;
