@@ -42,6 +42,8 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
     minSessionTimeout: cfg.minSessionTimeout,
     maxSessionTimeout: cfg.maxSessionTimeout,
     maxClientCnxns: cfg.maxClientCnxns,
+    maxCnxns: cfg.maxCnxns,
+    globalOutstandingLimit: cfg.globalOutstandingLimit,
     maxFrameBytes: cfg.juteMaxBuffer,
     extendedTypesEnabled: cfg.extendedTypesEnabled,
     reconfigEnabled: cfg.reconfigEnabled,

@@ -23,10 +23,24 @@ export interface ConnectionHost {
   /** Whether a READ on `acl` is allowed for these ids (watch delivery). */
   canRead(acl: readonly ACL[], ids: readonly Id[]): boolean;
   onClose(conn: Connection): void;
+  /** After a chunk of input was handled: the host may throttle this connection. */
+  afterInput(conn: Connection): void;
   log(level: 'info' | 'warn', msg: string): void;
 }
 
 let nextConnectionId = 1;
+
+export interface OutputLimits {
+  /** Replies queued past this stop reading the connection's requests until the socket drains. */
+  highWaterBytes: number;
+  /** A client that lets this much pile up (watch events it never reads) is disconnected. */
+  maxBytes: number;
+}
+
+export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { highWaterBytes: 4 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 };
+
+/** Why reading a connection is paused (bits). */
+export const PauseReason = { slowReader: 1, throttled: 2 } as const;
 
 export class Connection implements Watcher {
   readonly id = nextConnectionId++;
@@ -60,12 +74,14 @@ export class Connection implements Watcher {
   private readonly parser: FrameParser;
   private readonly out = new JuteWriter(4096);
   private flushScheduled = false;
+  private paused = 0;
   private pendingHead: Buffer | null = null;
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
     maxFrameBytes: number,
+    private readonly limits: OutputLimits = DEFAULT_OUTPUT_LIMITS,
   ) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
@@ -106,7 +122,24 @@ export class Connection implements Watcher {
     } catch (e) {
       this.host.log('warn', `closing connection from ${this.remoteAddress}:${this.remotePort}: ${(e as Error).message}`);
       this.close();
+      return;
     }
+    this.host.afterInput(this);
+  }
+
+  get readPaused(): boolean {
+    return this.paused !== 0;
+  }
+
+  pauseReading(reason: number): void {
+    if (this.paused === 0 && !this.closed) this.socket.pause();
+    this.paused |= reason;
+  }
+
+  resumeReading(reason: number): void {
+    if (this.paused === 0) return;
+    this.paused &= ~reason;
+    if (this.paused === 0 && !this.closed) this.socket.resume();
   }
 
   private onFrame(frame: Buffer): void {
@@ -132,6 +165,18 @@ export class Connection implements Watcher {
     this.flushScheduled = false;
     if (this.closed || this.out.offset === 0) return;
     this.socket.write(this.out.take());
+    const queued = this.socket.writableLength;
+    if (queued <= this.limits.highWaterBytes) return;
+    if (queued > this.limits.maxBytes) {
+      this.host.log('warn', `closing connection from ${this.remoteAddress}:${this.remotePort}: ${queued} bytes of replies and events unread`);
+      this.socket.destroy();
+      this.close();
+      return;
+    }
+    if (!(this.paused & PauseReason.slowReader)) {
+      this.pauseReading(PauseReason.slowReader);
+      this.socket.once('drain', () => this.resumeReading(PauseReason.slowReader));
+    }
   }
 
   /** Watch event delivery, with READ checked against the node's ACL at delivery time. */

@@ -34,7 +34,7 @@ function connectionView(c: Connection, asking: Connection): ConnectionView {
   return {
     remoteAddress: c.closed ? undefined : c.remoteAddress,
     remotePort: c.remotePort,
-    readInterest: c !== asking && !c.closing,
+    readInterest: c !== asking && !c.closing && !c.readPaused,
     writeInterest: false,
     outstandingRequests: c.outstanding,
     packetsReceived: c.packetsReceived,

@@ -31,7 +31,7 @@ import { errorTxn, type Txn, type TxnHeader } from '../tree/txn.js';
 import { type AuthProviders, checkAcl, defaultProviders } from './auth/digest.js';
 import { DigestMd5Server, saslIds, saslProvider } from './auth/sasl-digest-md5.js';
 import { OutstandingChanges } from './change-records.js';
-import { Connection, type ConnectionHost } from './connection.js';
+import { Connection, type ConnectionHost, type OutputLimits, PauseReason } from './connection.js';
 import { sessionPassword } from './java-random.js';
 import { Prep } from './prep.js';
 import { Reads } from './reads.js';
@@ -45,7 +45,13 @@ export interface ServerOptions {
   minSessionTimeout: number;
   maxSessionTimeout: number;
   maxClientCnxns: number;
+  /** maxCnxns: connections in all (0: no limit). */
+  maxCnxns?: number;
+  /** globalOutstandingLimit: past this many requests in the pipeline, connections stop being read. */
+  globalOutstandingLimit?: number;
   maxFrameBytes: number;
+  /** Per-connection output bounds (slow readers); defaults in connection.ts. */
+  outputLimits?: OutputLimits;
   extendedTypesEnabled: boolean;
   reconfigEnabled: boolean;
   /** enforceQuota: hard quota limits refuse writes (QuotaExceeded). */
@@ -200,6 +206,12 @@ export class ZkServer implements ConnectionHost {
 
   private accept(socket: Socket): void {
     const ip = socket.remoteAddress ?? '';
+    const maxCnxns = this.opts.maxCnxns ?? 0;
+    if (maxCnxns > 0 && this.connections.size >= maxCnxns) {
+      this.log('warn', `Too many connections - max is ${maxCnxns}`);
+      socket.destroy();
+      return;
+    }
     if (this.opts.maxClientCnxns > 0) {
       let n = 0;
       for (const c of this.connections) if (c.remoteAddress === ip) n++;
@@ -209,7 +221,7 @@ export class ZkServer implements ConnectionHost {
         return;
       }
     }
-    const conn = new Connection(socket, this, this.opts.maxFrameBytes);
+    const conn = new Connection(socket, this, this.opts.maxFrameBytes, this.opts.outputLimits);
     const ipProvider = this.providers.get('ip');
     if (ipProvider) {
       const r = ipProvider.authenticate(Buffer.alloc(0), { remoteAddress: ip });
@@ -229,7 +241,33 @@ export class ZkServer implements ConnectionHost {
     return checkAcl(acl, Perm.READ, ids, this.providers);
   }
 
+  /** Requests in the pipeline (queued, prepped, committing) across all connections. */
+  private outstandingTotal = 0;
+  private readonly throttled = new Set<Connection>();
+
+  afterInput(conn: Connection): void {
+    const limit = this.opts.globalOutstandingLimit ?? 1000;
+    if (limit > 0 && this.outstandingTotal >= limit) {
+      conn.pauseReading(PauseReason.throttled);
+      this.throttled.add(conn);
+    }
+  }
+
+  private enqueue(e: Entry): void {
+    this.queue.push(e);
+    this.outstandingTotal++;
+  }
+
+  private releaseThrottled(): void {
+    if (this.throttled.size === 0) return;
+    const limit = this.opts.globalOutstandingLimit ?? 1000;
+    if (this.outstandingTotal >= limit) return;
+    for (const c of this.throttled) c.resumeReading(PauseReason.throttled);
+    this.throttled.clear();
+  }
+
   onClose(conn: Connection): void {
+    this.throttled.delete(conn);
     if (!this.connections.delete(conn)) return;
     this.tree.removeWatcher(conn);
   }
@@ -337,7 +375,7 @@ export class ZkServer implements ConnectionHost {
       return;
     }
     conn.outstanding++;
-    this.queue.push({
+    this.enqueue({
       conn,
       sessionId: session.sessionId,
       xid,
@@ -371,7 +409,7 @@ export class ZkServer implements ConnectionHost {
     }
     if (bodyError !== null) {
       conn.outstanding++;
-      this.queue.push({ conn, sessionId: session.sessionId, xid, type, req: null, hdr: null, txn: null, ready: true, startMs, err: Code.MarshallingError });
+      this.enqueue({ conn, sessionId: session.sessionId, xid, type, req: null, hdr: null, txn: null, ready: true, startMs, err: Code.MarshallingError });
       this.drain();
       return;
     }
@@ -397,7 +435,7 @@ export class ZkServer implements ConnectionHost {
     const hdr: TxnHeader = { clientId: sessionId, cxid: xid, zxid, time: Date.now(), type: hdrType };
     const entry: Entry = { conn, sessionId, xid, type, req, hdr, txn, ready: false, startMs, onApplied };
     if (conn) conn.outstanding++;
-    this.queue.push(entry);
+    this.enqueue(entry);
     this.commit.append(hdr, txn, (err) => {
       if (err) {
         this.log('error', `txn 0x${zxid.toString(16)} was not made durable: ${err.message}`);
@@ -414,6 +452,7 @@ export class ZkServer implements ConnectionHost {
     try {
       while (this.queue.length > 0 && this.queue[0]!.ready) {
         const e = this.queue.shift()!;
+        this.outstandingTotal--;
         if (e.conn) e.conn.outstanding--;
         if (e.hdr !== null && e.txn !== null) this.applyAndReply(e);
         else this.readAndReply(e);
@@ -421,6 +460,7 @@ export class ZkServer implements ConnectionHost {
     } finally {
       this.draining = false;
     }
+    this.releaseThrottled();
   }
 
   private applyAndReply(e: Entry): void {
