@@ -73,12 +73,18 @@ export class JuteReader {
     return b === null ? null : Buffer.from(b);
   }
 
-  string(): string | null {
+  /**
+   * A string as a Java peer reads it (`new String(bytes, UTF_8)`): an encoded surrogate (CESU-8,
+   * as jute writes characters outside the BMP) becomes one U+FFFD per 3-byte half. With
+   * `pairSurrogates` the halves are joined back into the character instead, for a client that
+   * wants what the other side meant.
+   */
+  string(pairSurrogates = false): string | null {
     const len = this.int();
     if (len === -1) return null;
     if (len < 0) throw new JuteDecodeError(`negative string length ${len}`);
     this.need(len, 'string');
-    const s = this.buf.toString('utf8', this.offset, this.offset + len);
+    const s = decodeJavaUtf8(this.buf, this.offset, this.offset + len, pairSurrogates);
     this.offset += len;
     return s;
   }
@@ -109,6 +115,45 @@ export class JuteReader {
     for (let i = 0; i < n; i++) out[i] = this.ustring();
     return out;
   }
+}
+
+/** Whether bytes at i are a 3-byte encoding of a UTF-16 surrogate (ED A0..BF 80..BF). */
+function encodedSurrogateAt(b: Buffer, i: number, end: number): boolean {
+  return i + 2 < end && b[i] === 0xed && b[i + 1]! >= 0xa0 && b[i + 1]! <= 0xbf && (b[i + 2]! & 0xc0) === 0x80;
+}
+
+/**
+ * UTF-8 as Java decodes it. It differs from Node's decoder only on encoded surrogates, which Java
+ * replaces by one U+FFFD each (Node by three); other malformed input decodes alike.
+ */
+export function decodeJavaUtf8(b: Buffer, start: number, end: number, pairSurrogates: boolean): string {
+  let i = start;
+  for (; i < end; i++) if (b[i] === 0xed && encodedSurrogateAt(b, i, end)) break;
+  if (i === end) return b.toString('utf8', start, end);
+  let out = b.toString('utf8', start, i);
+  let from = i;
+  while (i < end) {
+    if (!encodedSurrogateAt(b, i, end)) {
+      i++;
+      continue;
+    }
+    out += b.toString('utf8', from, i);
+    const unit = ((b[i]! & 0x0f) << 12) | ((b[i + 1]! & 0x3f) << 6) | (b[i + 2]! & 0x3f);
+    const isHigh = unit < 0xdc00;
+    if (pairSurrogates && isHigh && encodedSurrogateAt(b, i + 3, end)) {
+      const low = ((b[i + 3]! & 0x0f) << 12) | ((b[i + 4]! & 0x3f) << 6) | (b[i + 5]! & 0x3f);
+      if (low >= 0xdc00) {
+        out += String.fromCharCode(unit, low);
+        i += 6;
+        from = i;
+        continue;
+      }
+    }
+    out += '\ufffd';
+    i += 3;
+    from = i;
+  }
+  return out + b.toString('utf8', from, end);
 }
 
 /** Bytes of `s` as jute writes them (UTF-16 code units encoded one by one). */
