@@ -86,7 +86,6 @@ export const UNSUPPORTED_WHEN: ReadonlyMap<string, (value: string) => boolean> =
   ['quorum.auth.enableSasl', isTrue],
   ['quorum.auth.serverRequireSasl', isTrue],
   ['quorum.auth.learnerRequireSasl', isTrue],
-  ['admin.enableServer', isTrue], // the AdminServer is not implemented yet
   ['admin.portUnification', isTrue],
   ['admin.forceHttps', isTrue],
   ['readonlymode.enabled', isTrue],

@@ -1,0 +1,143 @@
+// admin-server.ts — ZooKeeper's AdminServer (JettyAdminServer) on node:http:
+//   GET  <commandURL>            the commands as HTML links, one per primary name, sorted
+//   GET  <commandURL>/<name>     the command's JSON (query parameters are its arguments)
+//   POST <commandURL>/<name>     restore (body: a snapshot), as in ZooKeeper 3.9
+// Unknown names, a server that is not serving and missing auth are answered as ZooKeeper answers
+// them (JSON with "error"; 200, 401 or 403). zkts adds two paths outside commandURL, for probes:
+//   GET /health   200 {"status":"ok"} while the process answers
+//   GET /ready    200 when the server serves clients, else 503
+// Every answer is built from the live server when the request arrives.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ZktsError } from '../errors.js';
+import type { FourLetterView } from '../server/four-letter.js';
+import { CommandResponse, PRIMARY_NAMES, runCommand, type CommandContext } from './commands.js';
+import { writeJson, type Json } from './json.js';
+
+export interface AdminServerOptions {
+  host: string;
+  port: number;
+  /** admin.commandURL, "/commands" by default. */
+  commandUrl: string;
+  /** admin.idleTimeout: ms an idle keep-alive connection stays open. */
+  idleTimeoutMs: number;
+  /** Builds the context (and a fresh FourLetterView) for one request. */
+  context: () => CommandContext;
+  log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export interface AdminServer {
+  /** Where it listens (the port the OS chose when asked for 0). */
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const JSON_TYPE = 'application/json';
+
+function send(res: ServerResponse, status: number, type: string | null, body: string): void {
+  const headers: Record<string, string | number> = { 'Content-Length': Buffer.byteLength(body) };
+  if (type !== null) headers['Content-Type'] = type;
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+function sendCommand(res: ServerResponse, r: CommandResponse): void {
+  for (const [k, v] of r.headers) res.setHeader(k, v);
+  send(res, r.status, JSON_TYPE, writeJson(r.toMap()));
+}
+
+/** The link list JettyAdminServer prints: println of each link, then of "<br/>". */
+export function commandLinks(commandUrl: string): string {
+  return PRIMARY_NAMES.map((n) => `<a href="${commandUrl}/${n}">${n}</a>\n<br/>\n`).join('');
+}
+
+function probe(res: ServerResponse, path: string, view: FourLetterView): void {
+  if (path === '/health') {
+    send(res, 200, JSON_TYPE, writeJson({ status: 'ok' }));
+    return;
+  }
+  const serving = view.serving();
+  const body: Json = { ready: serving, server_state: serving ? view.stats().serverState : null };
+  send(res, serving ? 200 : 503, JSON_TYPE, writeJson(body));
+}
+
+/** Drains a POST body; ZooKeeper's only POST command (restore) would read it as a snapshot. */
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const _chunk of req) {
+    // discarded: zkts does not restore snapshots yet
+  }
+}
+
+async function handle(opts: AdminServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
+    send(res, 405, 'text/plain', `${method} is not allowed\n`);
+    return;
+  }
+  const url = new URL(req.url ?? '/', 'http://admin');
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    send(res, 400, 'text/plain', 'Bad request: the path is not valid percent-encoding\n');
+    return;
+  }
+  const base = opts.commandUrl.replace(/\/+$/, '');
+  if ((path === '/health' || path === '/ready') && method !== 'POST') {
+    probe(res, path, opts.context().view);
+    return;
+  }
+  if (path === base || path === `${base}/`) {
+    if (method === 'POST') await drain(req);
+    send(res, 200, 'text/html', commandLinks(base));
+    return;
+  }
+  if (!path.startsWith(`${base}/`)) {
+    send(res, 404, 'text/plain', `Not Found: ${path}\n`);
+    return;
+  }
+  if (method === 'POST') await drain(req);
+  const kwargs = new Map<string, string>();
+  for (const [k, v] of url.searchParams) if (!kwargs.has(k)) kwargs.set(k, v);
+  const header = req.headers.authorization;
+  const r = await runCommand(path.slice(base.length + 1), opts.context(), {
+    method: method === 'POST' ? 'POST' : 'GET',
+    kwargs,
+    authorization: header,
+    remoteAddress: req.socket.remoteAddress ?? '',
+  });
+  sendCommand(res, r);
+}
+
+/** Starts listening; throws ZktsError('ZKTS_ERR_LISTEN') when the address cannot be bound. */
+export async function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {
+  const http: Server = createServer((req, res) => {
+    handle(opts, req, res).catch((e: unknown) => {
+      opts.log?.('error', `admin server: ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
+      if (!res.headersSent) send(res, 500, JSON_TYPE, writeJson({ error: 'Internal error' }));
+      else res.destroy();
+    });
+  });
+  http.keepAliveTimeout = opts.idleTimeoutMs;
+  http.timeout = opts.idleTimeoutMs;
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', (e: Error) => {
+      reject(new ZktsError('ZKTS_ERR_LISTEN',
+        `admin server: cannot listen on ${opts.host}:${opts.port}: ${e.message}; free the port, set admin.serverPort, or set admin.enableServer=false`,
+        { cause: e }));
+    });
+    http.listen(opts.port, opts.host, () => resolve());
+  });
+  const addr = http.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
+  opts.log?.('info', `admin server on http://${opts.host}:${port}${opts.commandUrl}`);
+  return {
+    host: opts.host,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      }),
+  };
+}
