@@ -2,6 +2,7 @@
 // variables set, the official Docker image's environment), report what zkts does not act on,
 // start the server, stop cleanly on SIGINT/SIGTERM.
 import { existsSync, readFileSync } from 'node:fs';
+import { startOperations } from '../admin/index.js';
 import { ZktsError } from '../errors.js';
 import { digestMd5Credentials, parseJaasConfig } from '../server/auth/jaas.js';
 import { loadConfig, parseConfig, type ServerConfig } from '../server/config.js';
@@ -96,8 +97,21 @@ export async function runServer(args: string[]): Promise<number> {
   process.stderr.write(
     `zkts ${packageVersion()}: serving on ${server.opts.host}:${server.opts.port} (data in memory only: the data directory is not written yet)\n`,
   );
+  const ops = await startOperations(server, cfg, { zktsVersion: packageVersion() }).catch(async (e: unknown) => {
+    await server.stop();
+    throw e;
+  });
+  if (ops.admin.address) {
+    process.stderr.write(`zkts: admin server on http://${ops.admin.address.host}:${ops.admin.address.port}${cfg.admin.commandURL}\n`);
+  }
+  if (ops.metrics.address) {
+    process.stderr.write(`zkts: Prometheus metrics on http://${ops.metrics.address.host}:${ops.metrics.address.port}/metrics\n`);
+  }
   const stop = (): void => {
-    void server.stop().then(() => process.exit(0));
+    void ops
+      .close()
+      .then(() => server.stop())
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
