@@ -93,6 +93,7 @@ export function fourLetterView(server: ZkServer, asking: Connection, opts: FourL
         authFailedCount: 0,
         nonMtlsRemoteConnCount: 0,
         nonMtlsLocalConnCount: 0,
+        percentileSummaries: { readlatency: st.readLatency.view(), updatelatency: st.updateLatency.view() },
       };
     },
     connections: () => [...server.connections].map((c) => connectionView(c, asking)),

@@ -1,7 +1,12 @@
 // server-stats.ts — the counters behind srvr, stat, mntr and cons: packets, request latency
 // (min/avg/max in ms, as ZooKeeper's ServerStats), reset by srst.
 
+import { LatencySummary } from './latency-summary.js';
+
 export class ServerStats {
+  /** readlatency / updatelatency: reads and writes apart, with percentiles. */
+  readonly readLatency = new LatencySummary();
+  readonly updateLatency = new LatencySummary();
   packetsReceived = 0;
   packetsSent = 0;
   minLatencyMs = Number.MAX_SAFE_INTEGER;
@@ -25,6 +30,8 @@ export class ServerStats {
   }
 
   reset(): void {
+    this.readLatency.reset();
+    this.updateLatency.reset();
     this.packetsReceived = 0;
     this.packetsSent = 0;
     this.minLatencyMs = Number.MAX_SAFE_INTEGER;

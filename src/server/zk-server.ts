@@ -535,6 +535,7 @@ export class ZkServer implements ConnectionHost {
     conn.lastLatencyMs = latency;
     conn.lastResponseTime = Math.floor(now);
     this.stats.recordLatency(latency);
+    (e.hdr === null ? this.stats.readLatency : this.stats.updateLatency).add(latency);
     conn.totalLatencyMs += latency;
     conn.latencyCount++;
     if (latency < conn.minLatencyMs) conn.minLatencyMs = latency;
