@@ -1,0 +1,303 @@
+// txn-log.ts — the txn log writer: ZooKeeper's log.<hex zxid> files (FileTxnLog) with group
+// commit. Every txn appended while a write+fsync is in flight goes into the next one, so one
+// fsync covers as many txns as arrived during the previous one; `done` is called only once the
+// txn's bytes are on disk (or with the error that stopped them). Files are preallocated in
+// preAllocSize steps, as ZooKeeper does (the file is extended, leaving zeros that read as the
+// end of the log). After a failed batch (ENOSPC, EIO) every txn of that batch hears the error and
+// none is acknowledged; the file is cut back to the last good offset and made durable, so the
+// writer can go on once the disk recovers and a reader never meets a half-written batch.
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { JuteWriter } from '../protocol/jute.js';
+import type { Txn, TxnHeader } from '../tree/txn.js';
+import { ZktsError } from '../errors.js';
+import { adler32 } from './adler32.js';
+import { END_OF_RECORD, FILE_HEADER_BYTES, FORMAT_VERSION, TXNLOG_MAGIC, fsyncDir, logName } from './data-files.js';
+import { encodeTxnEntry } from './txn-codec.js';
+
+/** zookeeper.preAllocSize default: 64 MiB. */
+export const DEFAULT_PREALLOC_BYTES = 64 * 1024 * 1024;
+
+/** The file operations the writer needs; tests substitute failing ones. */
+export interface LogFileHandle {
+  write(buf: Buffer, position: number): Promise<void>;
+  datasync(): Promise<void>;
+  sync(): Promise<void>;
+  truncate(len: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LogFs {
+  /** Creates (or empties) a file for writing. */
+  create(path: string): Promise<LogFileHandle>;
+  remove(path: string): Promise<void>;
+  syncDir(dir: string): Promise<void>;
+}
+
+class NodeLogFile implements LogFileHandle {
+  constructor(private readonly fh: FileHandle) {}
+  async write(buf: Buffer, position: number): Promise<void> {
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, position + done);
+      done += bytesWritten;
+    }
+  }
+  datasync(): Promise<void> {
+    return this.fh.datasync();
+  }
+  sync(): Promise<void> {
+    return this.fh.sync();
+  }
+  truncate(len: number): Promise<void> {
+    return this.fh.truncate(len);
+  }
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+export const nodeLogFs: LogFs = {
+  async create(path) {
+    return new NodeLogFile(await open(path, 'w'));
+  },
+  remove(path) {
+    return unlink(path);
+  },
+  async syncDir(dir) {
+    fsyncDir(dir);
+  },
+};
+
+export interface TxnLogOptions {
+  /** The version-2 directory under dataLogDir. */
+  dir: string;
+  preAllocBytes?: number;
+  /** zookeeper.forceSync: false skips fsync (and durability with it). */
+  forceSync?: boolean;
+  fsyncWarningThresholdMs?: number;
+  fs?: LogFs;
+  log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+interface Pending {
+  zxid: bigint;
+  bytes: Buffer;
+  done: (err: Error | null) => void;
+}
+
+export interface TxnLogStats {
+  batches: number;
+  txns: number;
+  bytes: number;
+  failedBatches: number;
+  maxBatchTxns: number;
+  lastFsyncMs: number;
+}
+
+/** ZooKeeper's FilePadding.calculateFileSizeWithPadding. */
+export function paddedFileSize(position: number, fileSize: number, preAlloc: number): number {
+  if (preAlloc <= 0 || position + 4096 < fileSize) return fileSize;
+  if (position > fileSize) return position + preAlloc - ((position + preAlloc) % preAlloc);
+  return fileSize + preAlloc;
+}
+
+/** One log entry: {long Adler32; int length; txn bytes; 'B'}. */
+export function frameEntry(txnBytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(txnBytes.length + 13);
+  out.writeBigInt64BE(BigInt(adler32(txnBytes)), 0);
+  out.writeInt32BE(txnBytes.length, 8);
+  txnBytes.copy(out, 12);
+  out[out.length - 1] = END_OF_RECORD;
+  return out;
+}
+
+export class TxnLogWriter {
+  readonly stats: TxnLogStats = { batches: 0, txns: 0, bytes: 0, failedBatches: 0, maxBatchTxns: 0, lastFsyncMs: 0 };
+  private readonly fs: LogFs;
+  private readonly preAlloc: number;
+  private readonly forceSync: boolean;
+  private readonly warnMs: number;
+  private readonly w = new JuteWriter(1024);
+  private pending: Pending[] = [];
+  private running = false;
+  private scheduled = false;
+  private idle: (() => void)[] = [];
+  private file: LogFileHandle | null = null;
+  private fileName: string | null = null;
+  private position = 0;
+  private fileSize = 0;
+  /** The file may hold bytes past `position` from a failed batch. */
+  private dirty = false;
+  private rollPending = false;
+  private closed = false;
+
+  constructor(private readonly opts: TxnLogOptions) {
+    this.fs = opts.fs ?? nodeLogFs;
+    this.preAlloc = opts.preAllocBytes ?? DEFAULT_PREALLOC_BYTES;
+    this.forceSync = opts.forceSync ?? true;
+    this.warnMs = opts.fsyncWarningThresholdMs ?? 1000;
+    if (!this.forceSync) this.log('warn', 'zookeeper.forceSync=no: txns are acknowledged before they are on disk; a crash can lose them');
+  }
+
+  private log(level: 'info' | 'warn' | 'error', msg: string): void {
+    this.opts.log?.(level, msg);
+  }
+
+  /**
+   * The CommitStage: durable, then `done(null)`; or `done(err)` and never acknowledged.
+   * Returns the size of the log entry.
+   */
+  append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void): number {
+    if (this.closed) {
+      done(new ZktsError('ZKTS_ERR_DISK', 'the txn log is closed'));
+      return 0;
+    }
+    const bytes = frameEntry(encodeTxnEntry(hdr, txn, null, this.w));
+    this.pending.push({ zxid: hdr.zxid, bytes, done });
+    this.kick();
+    return bytes.length;
+  }
+
+  /** The next txn starts a new log file (after a snapshot, as ZooKeeper's rollLog). */
+  roll(): void {
+    this.rollPending = true;
+  }
+
+  /** The file being written, if any. */
+  get currentFile(): string | null {
+    return this.fileName;
+  }
+
+  /** Resolves once everything appended so far has been written (or has failed). */
+  flushed(): Promise<void> {
+    if (!this.running && !this.scheduled && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flushed();
+    const f = this.file;
+    this.file = null;
+    if (f) await f.close();
+  }
+
+  private kick(): void {
+    if (this.running || this.scheduled || this.pending.length === 0) return;
+    this.scheduled = true;
+    // Wait one turn so that everything arriving in this turn shares the first write.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      let err: Error | null = null;
+      try {
+        await this.writeBatch(batch);
+      } catch (e) {
+        err = this.failed(e, batch);
+        await this.cutBack();
+      }
+      for (const p of batch) p.done(err);
+    }
+    this.running = false;
+    const idle = this.idle;
+    this.idle = [];
+    for (const f of idle) f();
+  }
+
+  private failed(e: unknown, batch: Pending[]): Error {
+    this.stats.failedBatches++;
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const first = batch[0]!.zxid.toString(16);
+    const last = batch[batch.length - 1]!.zxid.toString(16);
+    const msg =
+      `cannot write txns 0x${first}..0x${last} to ${this.fileName ?? this.opts.dir}: ${(e as Error).message}` +
+      (code === 'ENOSPC' ? ' (the disk is full: free space in dataLogDir)' : '');
+    this.log('error', msg);
+    return new ZktsError('ZKTS_ERR_DISK', msg, { cause: e });
+  }
+
+  /** After a failed batch: drop whatever it left past the last good offset, durably. */
+  private async cutBack(): Promise<void> {
+    if (this.file === null) return;
+    try {
+      await this.file.truncate(this.position);
+      await this.file.sync();
+      this.fileSize = this.position;
+      this.dirty = false;
+    } catch (e) {
+      this.dirty = true;
+      this.log('error', `cannot cut ${this.fileName} back to offset ${this.position}: ${(e as Error).message}`);
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    if (this.dirty) await this.cutBack();
+    if (this.dirty) throw new Error(`${this.fileName} still holds a failed batch`);
+    if (this.file === null || this.rollPending || this.position < FILE_HEADER_BYTES) await this.openNew(batch[0]!.zxid);
+    let size = 0;
+    for (const p of batch) size += p.bytes.length;
+    const buf = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((p) => p.bytes), size);
+    const file = this.file!;
+    const want = paddedFileSize(this.position + size, this.fileSize, this.preAlloc);
+    this.dirty = true;
+    if (want > this.fileSize) {
+      await file.truncate(want); // extend: the new bytes read as zeros
+      this.fileSize = want;
+    }
+    await file.write(buf, this.position);
+    if (this.forceSync) {
+      const t0 = performance.now();
+      await file.datasync();
+      const ms = performance.now() - t0;
+      this.stats.lastFsyncMs = ms;
+      if (ms > this.warnMs) {
+        this.log('warn', `fsync-ing the write ahead log took ${Math.round(ms)}ms which will adversely affect operation latency`);
+      }
+    }
+    this.dirty = false;
+    this.position += size;
+    if (this.position > this.fileSize) this.fileSize = this.position;
+    this.stats.batches++;
+    this.stats.txns += batch.length;
+    this.stats.bytes += size;
+    if (batch.length > this.stats.maxBatchTxns) this.stats.maxBatchTxns = batch.length;
+  }
+
+  private async openNew(firstZxid: bigint): Promise<void> {
+    const old = this.file;
+    const oldName = this.fileName;
+    this.file = null;
+    this.fileName = null;
+    if (old) await old.close();
+    // A file whose header never made it to disk would read as a broken log once newer ones follow.
+    if (old && oldName && this.position < FILE_HEADER_BYTES) await this.fs.remove(oldName);
+    this.rollPending = false;
+    const name = join(this.opts.dir, logName(firstZxid));
+    this.log('info', `Creating new log file: ${logName(firstZxid)}`);
+    const f = await this.fs.create(name);
+    this.file = f;
+    this.fileName = name;
+    this.position = 0;
+    this.fileSize = 0;
+    this.dirty = true;
+    const header = Buffer.alloc(FILE_HEADER_BYTES);
+    header.writeInt32BE(TXNLOG_MAGIC, 0);
+    header.writeInt32BE(FORMAT_VERSION, 4);
+    header.writeBigInt64BE(0n, 8); // dbid
+    await f.write(header, 0);
+    await f.sync();
+    await this.fs.syncDir(this.opts.dir);
+    this.position = FILE_HEADER_BYTES;
+    this.fileSize = FILE_HEADER_BYTES;
+    this.dirty = false;
+  }
+}

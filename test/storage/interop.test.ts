@@ -1,0 +1,92 @@
+// interop.test.ts — zkts and Apache ZooKeeper 3.8 share data directories both ways:
+// - a dataDir ZooKeeper 3.8 wrote (fixtures/zk38) recovers to exactly the tree ZooKeeper served,
+//   as kazoo read it from ZooKeeper before the server was killed, with its sessions and digest;
+// - ZooKeeper 3.8 starts on a dataDir zkts wrote and serves the same tree, with no digest mismatch;
+// - the zkts server keeps its tree across a restart and ZooKeeper serves it too.
+// The last two run the real ZooKeeper (java) and kazoo; they skip with the reason when missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ZkServer } from '../../src/server/zk-server.js';
+import { DataDir } from '../../src/storage/data-dir.js';
+import { recover } from '../../src/storage/recovery.js';
+import { testOptions } from '../server/start-server.js';
+import { runWorkload, tempDir } from './helpers.js';
+import { javaMissing } from './zk-tools.js';
+import { dumpOf, kazooDump, kazooMissing, parseDump, runKazoo, startZooKeeper } from './zk-process.js';
+
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'zk38');
+const skipReal = javaMissing() ?? kazooMissing() ?? undefined;
+
+function assertSameDump(actual: Map<string, string>, expected: Map<string, string>, what: string): void {
+  const diffs: string[] = [];
+  for (const p of new Set([...actual.keys(), ...expected.keys()])) {
+    if (actual.get(p) !== expected.get(p)) diffs.push(`${p}\n    actual   ${actual.get(p)}\n    expected ${expected.get(p)}`);
+  }
+  if (diffs.length > 0) assert.fail(`${what}: ${diffs.length} of ${expected.size} nodes differ:\n  ${diffs.slice(0, 5).join('\n  ')}`);
+}
+
+test('a dataDir written by ZooKeeper 3.8 recovers to the tree it served, sessions and digest included', (t) => {
+  const dir = tempDir(t);
+  cpSync(join(FIXTURE, 'version-2'), join(dir, 'version-2'), { recursive: true });
+  const r = recover(dir, dir, { extendedTypesEnabled: true, log: () => {} });
+  assert.equal(r.snapshotFile, join(dir, 'version-2', 'snapshot.23'));
+  assert.equal(r.txnsReplayed, 9);
+  assert.equal(r.lastZxid, 0x2cn);
+  assert.equal(r.digest, 'match', 'the tree digest equals the one ZooKeeper logged with its last txn');
+  assertSameDump(dumpOf(r.tree), parseDump(readFileSync(join(FIXTURE, 'tree.json'), 'utf8')), 'recovered vs ZooKeeper');
+  const sessions = JSON.parse(readFileSync(join(FIXTURE, 'sessions.json'), 'utf8')) as Record<string, number>;
+  assert.deepEqual(r.sessions, new Map(Object.entries(sessions).map(([id, to]) => [BigInt(id), to])));
+});
+
+test('ZooKeeper 3.8 starts on a dataDir zkts wrote and serves the same tree', { skip: skipReal }, async (t) => {
+  const dir = tempDir(t);
+  // Long session timeouts: ZooKeeper restores the sessions and would expire them mid-dump.
+  const w = await runWorkload(dir, 31, 1500, { snapCount: 400, sessionTimeoutMs: 120000 });
+  const zk = await startZooKeeper(dir, dir);
+  try {
+    assertSameDump(await kazooDump(zk.port, join(dir, 'zk.json')), dumpOf(w.tree), 'ZooKeeper vs zkts');
+    assert.equal((await zk.mntr()).get('zk_digest_mismatches_count'), '0');
+  } finally {
+    await zk.kill();
+  }
+});
+
+test('the zkts server keeps its tree across a restart, and ZooKeeper 3.8 serves it too', { skip: skipReal }, async (t) => {
+  const dir = tempDir(t);
+  const opts = testOptions({ containerCheckIntervalMs: 100, minSessionTimeout: 2000 });
+  const start = async (): Promise<{ server: ZkServer; data: DataDir; port: number }> => {
+    const data = await DataDir.open({ dataDir: dir, extendedTypesEnabled: true, snapCount: 20, log: () => {} });
+    const server = new ZkServer(opts, data, data.initial);
+    data.attach(server);
+    const { port } = await server.start();
+    return { server, data, port };
+  };
+  const stop = async (s: { server: ZkServer; data: DataDir }): Promise<void> => {
+    await s.server.stop();
+    await s.data.close();
+  };
+  const first = await start();
+  let before: Map<string, string>;
+  try {
+    await runKazoo(first.port, 'phase1');
+    before = await kazooDump(first.port, join(dir, 'before.json'));
+  } finally {
+    await stop(first);
+  }
+  assert.ok(before.has('/app/cfg') && before.has('/ttl') && !before.has('/ctr'), 'the writes happened');
+  const second = await start();
+  try {
+    assertSameDump(await kazooDump(second.port, join(dir, 'after.json')), before, 'zkts after restart');
+  } finally {
+    await stop(second);
+  }
+  const zk = await startZooKeeper(dir, dir);
+  try {
+    assertSameDump(await kazooDump(zk.port, join(dir, 'zk.json')), before, 'ZooKeeper on the zkts dataDir');
+    assert.equal((await zk.mntr()).get('zk_digest_mismatches_count'), '0');
+  } finally {
+    await zk.kill();
+  }
+});
