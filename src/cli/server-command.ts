@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { startOperations } from '../admin/index.js';
 import { ZktsError } from '../errors.js';
+import { DataDir } from '../storage/data-dir.js';
 import { digestMd5Credentials, parseJaasConfig } from '../server/auth/jaas.js';
 import { loadConfig, parseConfig, type ServerConfig } from '../server/config.js';
 import { configFromEnv, hasDockerEnv } from '../server/config-env.js';
@@ -88,17 +89,34 @@ export async function runServer(args: string[]): Promise<number> {
   if (cfg.distributed) {
     throw new ZktsError('ZKTS_ERR_UNSUPPORTED', 'server.N lines: zkts runs standalone only for now; remove the server.N lines (ensemble membership is not implemented yet)');
   }
-  const server = new ZkServer(serverOptions(cfg));
+  const log = (level: 'info' | 'warn' | 'error', msg: string): void => {
+    if (level !== 'info') process.stderr.write(`zkts: ${level}: ${msg}\n`);
+  };
+  const data = await DataDir.open({
+    dataDir: cfg.dataDir,
+    dataLogDir: cfg.dataLogDir,
+    snapCount: cfg.snapCount,
+    snapSizeLimitBytes: cfg.snapSizeLimitInKb * 1024,
+    preAllocBytes: cfg.preAllocSize * 1024,
+    forceSync: cfg.forceSync,
+    snapshotTrustEmpty: cfg.properties.get('zookeeper.snapshot.trust.empty') === 'true',
+    extendedTypesEnabled: cfg.extendedTypesEnabled,
+    maxTxnBytes: 2 * cfg.juteMaxBuffer,
+    autopurge: cfg.autopurge,
+    log,
+  });
+  const server = new ZkServer(serverOptions(cfg), data, data.initial);
+  data.attach(server);
   try {
     await server.start();
   } catch (e) {
+    await data.close();
     throw new ZktsError('ZKTS_ERR_LISTEN', `cannot listen on ${server.opts.host}:${server.opts.port}: ${(e as Error).message}; free the port or set clientPort`);
   }
-  process.stderr.write(
-    `zkts ${packageVersion()}: serving on ${server.opts.host}:${server.opts.port} (data in memory only: the data directory is not written yet)\n`,
-  );
+  process.stderr.write(`zkts ${packageVersion()}: serving on ${server.opts.host}:${server.opts.port}, data in ${cfg.dataDir}\n`);
   const ops = await startOperations(server, cfg, { zktsVersion: packageVersion() }).catch(async (e: unknown) => {
     await server.stop();
+    await data.close();
     throw e;
   });
   if (ops.admin.address) {
@@ -111,6 +129,7 @@ export async function runServer(args: string[]): Promise<number> {
     void ops
       .close()
       .then(() => server.stop())
+      .then(() => data.close())
       .then(() => process.exit(0));
   };
   process.on('SIGINT', stop);

@@ -436,7 +436,10 @@ export class ZkServer implements ConnectionHost {
     const entry: Entry = { conn, sessionId, xid, type, req, hdr, txn, ready: false, startMs, onApplied };
     if (conn) conn.outstanding++;
     this.enqueue(entry);
-    this.commit.append(hdr, txn, (err) => {
+    // A top-level check changes nothing, and ZooKeeper cannot read a logged type 13 back: it goes
+    // to the log as an error txn with code 0, so its zxid is still accounted for.
+    const logged = type === OpCode.check && txn.type === OpCode.check ? ([{ ...hdr, type: OpCode.error }, errorTxn(Code.OK)] as const) : ([hdr, txn] as const);
+    this.commit.append(logged[0], logged[1], (err) => {
       if (err) {
         this.log('error', `txn 0x${zxid.toString(16)} was not made durable: ${err.message}`);
         entry.txn = { type: OpCode.error, err: Code.SystemError };
