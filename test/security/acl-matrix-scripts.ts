@@ -87,6 +87,12 @@ const canRead = (who: Identity, acl: readonly ACL[]): boolean => (permsOf(who, a
 
 const NOTE_MULTI_CREATE2 =
   'ZOOKEEPER-4026 (3.9.0): a create2 op in a multi is answered with create2 and its stat; 3.8 answers a create result (path only)';
+/**
+ * A deliberate zkts hardening, not a version difference: issue 9 asks for READ to be checked on
+ * setWatches replay, which ZooKeeper (3.8 and 3.9.5 alike) replays unchecked, so an identity
+ * without READ learns from zkts only that a watched node went away.
+ */
+const NOTE_SETWATCHES = 'zkts checks READ on setWatches replay events (hardening beyond ZooKeeper 3.9.5)';
 const NOTE_EXISTS = 'ZOOKEEPER-2590 (3.8.4, 3.9.2): exists() on a node without READ answers NoAuth (and sets no watch); 3.8.0 answers its stat';
 
 // ---------------------------------------------------------------------------------------------
@@ -284,6 +290,7 @@ function setWatchesReplay(b: Builder): void {
     b.steps.push({
       name: `${who}: setWatches2 replays what changed`,
       client: who,
+      ...(canRead(who, c.acl) ? {} : { versionNote: NOTE_SETWATCHES }),
       req: (ctx) => op.setWatches(ctx.lastZxid(who), {
         data: [N, `${N}/sw-data`, `${N}/sw-gone`],
         exist: [`${N}/sw-exist`, `${N}/sw-none`],
