@@ -18,7 +18,17 @@ export interface PrepContext {
   sessionId: bigint;
   authIds: readonly Id[];
   zxid: bigint;
+  /** The client's address, for plugins' write filters. */
+  remoteAddress?: string;
 }
+
+/**
+ * A plugin node behaviour's say on a write under its prefix (src/plugin/node-behaviours.ts),
+ * asked after ZooKeeper's own path, existence and ACL checks: undefined to go on as asked, the
+ * data to store instead (the txn carries it), or a code to fail with.
+ */
+export type WriteFilterResult = undefined | { data: Buffer | null } | { error: number };
+export type WriteFilter = (op: 'create' | 'setData' | 'delete', path: string, data: Buffer | null, ctx: PrepContext) => WriteFilterResult;
 
 export interface PrepOptions {
   extendedTypesEnabled: boolean;
@@ -27,6 +37,8 @@ export interface PrepOptions {
   enforceQuota?: boolean;
   /** Where a quota warning goes (a soft limit passed, or a hard one when not enforced). */
   warn?: (msg: string) => void;
+  /** Plugins' node behaviours (src/plugin); absent when no plugin is loaded. */
+  writeFilter?: WriteFilter;
 }
 
 /** A KeeperException in prep, carried as a value. */
@@ -102,6 +114,7 @@ export class Prep {
         const node = record(view, req.path);
         nextVersion(node.version, req.version);
         if (node.childCount > 0) throw new Fail(Code.NotEmpty);
+        this.filtered('delete', req.path, null, ctx);
         view.set(parentPath, ctx.zxid, { ...parent, childCount: parent.childCount - 1 });
         view.set(req.path, ctx.zxid, null);
         return { type: OpCode.delete, path: req.path };
@@ -110,7 +123,7 @@ export class Prep {
         validPath(req.path);
         const node = record(view, req.path);
         this.requirePerm(node, Perm.WRITE, ctx);
-        const data = req.data;
+        const data = this.filtered('setData', req.path, req.data, ctx);
         this.checkQuota(req.path, BigInt((data === null ? 0 : data.length) - node.dataLength), 0n);
         const version = nextVersion(node.version, req.version);
         view.set(req.path, ctx.zxid, { ...node, version, dataLength: data === null ? 0 : data.length });
@@ -195,7 +208,7 @@ export class Prep {
       throw new Fail(Code.NoChildrenForEphemerals);
     }
     const parentCVersion = parent.cversion + 1;
-    const data = req.data;
+    const data = this.filtered('create', path, req.data, ctx);
     this.checkQuota(path, BigInt(data === null ? 0 : data.length), 1n);
     const ephemeralOwner = isContainer
       ? CONTAINER_EPHEMERAL_OWNER
@@ -232,6 +245,16 @@ export class Prep {
     if (over === null) return;
     this.opts.warn?.(over.message);
     if (over.hard && this.opts.enforceQuota) throw new Fail(Code.QuotaExceeded);
+  }
+
+  /** The data to store after the plugins' write filter, which may also refuse the write. */
+  private filtered(op: 'create' | 'setData' | 'delete', path: string, data: Buffer | null, ctx: PrepContext): Buffer | null {
+    const filter = this.opts.writeFilter;
+    if (filter === undefined) return data;
+    const r = filter(op, path, data, ctx);
+    if (r === undefined) return data;
+    if ('error' in r) throw new Fail(r.error);
+    return r.data;
   }
 
   private requirePerm(node: NodeRecord, perm: number, ctx: PrepContext): void {

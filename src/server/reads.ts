@@ -19,6 +19,9 @@ export interface ReadContext {
 
 export type ReadResult = { err: number; body: ResponseBody };
 
+/** Plugins' virtual nodes (src/plugin/node-behaviours.ts): a result, or undefined to read the tree. */
+export type VirtualRead = (req: Request, ctx: ReadContext) => ReadResult | undefined;
+
 const NONE: ResponseBody = { kind: 'none' };
 const fail = (err: number): ReadResult => ({ err, body: NONE });
 const ok = (body: ResponseBody): ReadResult => ({ err: Code.OK, body });
@@ -27,6 +30,7 @@ export class Reads {
   constructor(
     private readonly tree: DataTree,
     private readonly providers: AclProviders,
+    private readonly virtual?: VirtualRead,
   ) {}
 
   private canRead(acl: readonly ACL[], ctx: ReadContext, perm: number = Perm.READ): boolean {
@@ -34,6 +38,10 @@ export class Reads {
   }
 
   run(req: Request, ctx: ReadContext): ReadResult {
+    if (this.virtual !== undefined) {
+      const v = this.virtual(req, ctx);
+      if (v !== undefined) return v;
+    }
     const tree = this.tree;
     switch (req.type) {
       case OpCode.exists: {

@@ -37,6 +37,9 @@ import { Prep } from './prep.js';
 import { Reads } from './reads.js';
 import { SessionTracker, type Session } from './session-tracker.js';
 import { ServerStats } from './server-stats.js';
+import { PluginHost } from '../plugin/host.js';
+import type { TxnSource } from '../plugin/change-listeners.js';
+import type { PluginSpec } from '../plugin/types.js';
 
 export interface ServerOptions {
   host: string;
@@ -72,6 +75,10 @@ export interface ServerOptions {
   /** Answers a four-letter word, or null when the word is not one. */
   fourLetterWord?: (server: ZkServer, conn: Connection, word: number, extra?: Uint8Array) => string | null;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Plugins (src/plugin), started with the server in this order. */
+  plugins?: readonly PluginSpec[];
+  /** The txn log, for plugins' change listeners that resume from a cursor. */
+  pluginTxnSource?: TxnSource | null;
 }
 
 /** The commit stage: makes a txn durable, then calls `done`. */
@@ -141,6 +148,8 @@ export class ZkServer implements ConnectionHost {
   private net: Server | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private reaperTimer: NodeJS.Timeout | null = null;
+  /** Loaded plugins; null when none are configured (then no hook costs anything). */
+  readonly plugins: PluginHost | null;
 
   constructor(
     readonly opts: ServerOptions,
@@ -156,14 +165,16 @@ export class ZkServer implements ConnectionHost {
     const providers = defaultProviders({ superDigest: opts.superDigest });
     if (opts.saslAclProvider) providers.set('sasl', saslProvider());
     this.providers = providers;
+    this.plugins = opts.plugins?.length ? new PluginHost(this, opts.plugins, { providers, txnSource: opts.pluginTxnSource }) : null;
     this.outstanding = new OutstandingChanges(this.tree);
     this.prep = new Prep(this.tree, this.outstanding, this.providers, {
       extendedTypesEnabled: opts.extendedTypesEnabled,
       reconfigEnabled: opts.reconfigEnabled,
       enforceQuota: opts.enforceQuota ?? false,
       warn: (msg) => this.log('warn', msg),
+      writeFilter: this.plugins?.behaviours.filter,
     });
-    this.reads = new Reads(this.tree, this.providers);
+    this.reads = new Reads(this.tree, this.providers, this.plugins?.behaviours.virtualRead);
     this.commit = commit;
   }
 
@@ -172,6 +183,7 @@ export class ZkServer implements ConnectionHost {
   }
 
   async start(): Promise<{ host: string; port: number }> {
+    if (this.plugins !== null) await this.plugins.start();
     const net = createServer((socket) => this.accept(socket));
     this.net = net;
     await new Promise<void>((resolve, reject) => {
@@ -187,16 +199,31 @@ export class ZkServer implements ConnectionHost {
     const addr = net.address();
     const port = typeof addr === 'object' && addr !== null ? addr.port : this.opts.port;
     this.log('info', `zkts serving clients on ${this.opts.host}:${port}`);
+    if (this.plugins !== null) {
+      try {
+        await this.plugins.listen();
+      } catch (e) {
+        await this.stop();
+        throw e;
+      }
+    }
     return { host: this.opts.host, port };
   }
 
   async stop(): Promise<void> {
+    if (this.plugins !== null) await this.plugins.beforeStop();
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     if (this.reaperTimer) clearInterval(this.reaperTimer);
     for (const c of [...this.connections]) c.close();
     const net = this.net;
     this.net = null;
     if (net) await new Promise<void>((resolve) => net.close(() => resolve()));
+    if (this.plugins !== null) await this.plugins.stop();
+  }
+
+  /** A connection that speaks ZooKeeper's binary protocol from elsewhere (a plugin's protocol). */
+  acceptConnection(socket: Socket): void {
+    this.accept(socket);
   }
 
   log(level: 'info' | 'warn' | 'error', msg: string): void {
@@ -368,9 +395,18 @@ export class ZkServer implements ConnectionHost {
       this.handleSasl(conn, xid, (req as SaslRequest).token);
       return;
     }
+    if (this.plugins !== null) {
+      const refused = this.plugins.beforePrep(req, conn);
+      if (refused !== 0) {
+        conn.outstanding++;
+        this.enqueue({ conn, sessionId: session.sessionId, xid, type, req, hdr: null, txn: null, ready: true, startMs, err: refused });
+        this.drain();
+        return;
+      }
+    }
     if (WRITE_TYPES.has(type)) {
       const zxid = this.lastZxidAllocated + 1n;
-      const txn = this.prep.prep(req, { sessionId: session.sessionId, authIds: conn.authIds, zxid });
+      const txn = this.prep.prep(req, { sessionId: session.sessionId, authIds: conn.authIds, zxid, remoteAddress: conn.remoteAddress });
       this.submitWrite(conn, session.sessionId, xid, type, req, txn, undefined, startMs);
       return;
     }
@@ -472,6 +508,7 @@ export class ZkServer implements ConnectionHost {
     this.lastZxid = this.tree.lastProcessedZxid;
     this.outstanding.applied(hdr.zxid);
     if (e.type === OpCode.closeSession) this.sessions.remove(e.sessionId);
+    if (this.plugins !== null) this.plugins.applied(hdr, e.txn!, rc, e.conn, e.req);
     if (e.onApplied) {
       e.onApplied(rc);
       return;
@@ -520,7 +557,8 @@ export class ZkServer implements ConnectionHost {
       this.reply(e, Code.OK, { kind: 'none' });
       return;
     }
-    const r = this.reads.run(e.req!, conn.readContext(this.userName));
+    let r = this.reads.run(e.req!, conn.readContext(this.userName));
+    if (this.plugins !== null) r = this.plugins.afterRead(e.req!, r, conn, this.lastZxid);
     this.reply(e, r.err, r.body);
   }
 
