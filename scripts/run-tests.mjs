@@ -1,6 +1,7 @@
 // run-tests.mjs — runs node's test runner (spec reporter) on every *.test.ts under the given
 // folders (default: test/, without test/conformance, which needs Debian's ZooKeeper and kazoo and
-// runs from scripts/conformance.sh). Node 20 takes no globs, so the files are listed here.
+// runs from scripts/conformance.sh), or on the folders and files named. Node 20 takes no globs,
+// so the files are listed here.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ const roots = process.argv.slice(2);
 const exclude = roots.length === 0 ? new Set(['test/conformance']) : new Set();
 function find(dir) {
   if (exclude.has(dir)) return [];
+  if (!statSync(dir).isDirectory()) return dir.endsWith('.test.ts') ? [dir] : [];
   const out = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
