@@ -1,13 +1,19 @@
 #!/usr/bin/env node
-// main.ts — the `zkts` command. `zkts server <zoo.cfg>` runs a server on a ZooKeeper config.
+// main.ts — the `zkts` command. `zkts server <zoo.cfg>` runs a server on a ZooKeeper config;
+// `zkts snapshot dump` and `zkts txnlog dump` print data files as ZooKeeper's own tools do.
 import { readFileSync } from 'node:fs';
 import { ZktsError } from '../errors.js';
+import { runSnapshotCommand, runTxnLogCommand } from './dump-command.js';
 import { runServer } from './server-command.js';
 
 const USAGE = `usage: zkts <command> [args]
 
 commands:
   server [zoo.cfg]   run a server on a ZooKeeper config (default: conf/zoo.cfg)
+  snapshot dump [-d] [--json | --ncdu] <file>
+                     print a snapshot file as ZooKeeper's SnapshotFormatter does
+  txnlog dump [--json] <file>
+                     print a txn log file as ZooKeeper's TxnLogToolkit does
   version            print the version
 `;
 
@@ -16,6 +22,10 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'server':
       return runServer(rest);
+    case 'snapshot':
+      return runSnapshotCommand(rest);
+    case 'txnlog':
+      return runTxnLogCommand(rest);
     case 'version': {
       const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
       console.log(`zkts ${pkg.version}`);
