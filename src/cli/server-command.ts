@@ -10,6 +10,7 @@ import { loadConfig, parseConfig, type ServerConfig } from '../server/config.js'
 import { configFromEnv, hasDockerEnv } from '../server/config-env.js';
 import { fourLetterWordHandler } from '../server/four-letter-host.js';
 import { ZkServer, type ServerOptions } from '../server/zk-server.js';
+import { txnLogSource } from '../plugin/txn-log-source.js';
 
 const DEFAULT_CONFIG = 'conf/zoo.cfg';
 
@@ -66,6 +67,8 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
       dataLogDir: cfg.dataLogDir,
       zktsVersion: packageVersion(),
     }),
+    // plugin.N=module and plugin.N.option=value, loaded and validated at start
+    plugins: cfg.plugins.map((p) => ({ id: p.id, plugin: p.module, options: p.options })),
   };
 }
 
@@ -105,12 +108,13 @@ export async function runServer(args: string[]): Promise<number> {
     autopurge: cfg.autopurge,
     log,
   });
-  const server = new ZkServer(serverOptions(cfg), data, data.initial);
+  const server = new ZkServer({ ...serverOptions(cfg), pluginTxnSource: txnLogSource(cfg.dataLogDir) }, data, data.initial);
   data.attach(server);
   try {
     await server.start();
   } catch (e) {
     await data.close();
+    if (e instanceof ZktsError) throw e; // a plugin's bad option or failed setup: the message says what to fix
     throw new ZktsError('ZKTS_ERR_LISTEN', `cannot listen on ${server.opts.host}:${server.opts.port}: ${(e as Error).message}; free the port or set clientPort`);
   }
   process.stderr.write(`zkts ${packageVersion()}: serving on ${server.opts.host}:${server.opts.port}, data in ${cfg.dataDir}\n`);

@@ -126,6 +126,7 @@ function isThenable(v: unknown): boolean {
 }
 
 export function describe(e: unknown): string {
+  if (e instanceof HookFault) return e.message;
   if (e instanceof Error) return `${e.name}: ${e.message}`;
   return String(e);
 }

@@ -61,6 +61,8 @@ export class ListenerRunner {
   private scheduled = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** The deadline of the onTxn call in progress. */
+  private deadlineTimer: NodeJS.Timeout | null = null;
   private retryDelayMs = RETRY_MIN_MS;
   private idleWaiters: Array<() => void> = [];
   private readonly status: HookStatus;
@@ -130,6 +132,7 @@ export class ListenerRunner {
   stop(): void {
     this.stopped = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
     this.queue = [];
     this.head = 0;
     this.stats.queued = 0;
@@ -261,16 +264,18 @@ export class ListenerRunner {
     }
     if (r === undefined || typeof (r as { then?: unknown }).then !== 'function') return this.handled(ev);
     return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(this.failed(ev, `did not finish within its ${this.deadlineMs} ms deadline`, true)), this.deadlineMs);
+      let settled = false;
+      const settle = (ok: () => boolean): void => {
+        if (settled) return;
+        settled = true;
+        if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+        this.deadlineTimer = null;
+        resolve(ok());
+      };
+      this.deadlineTimer = setTimeout(() => settle(() => this.failed(ev, `did not finish within its ${this.deadlineMs} ms deadline`, true)), this.deadlineMs);
       (r as Promise<void>).then(
-        () => {
-          clearTimeout(timer);
-          resolve(this.handled(ev));
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          resolve(this.failed(ev, `failed: ${describe(e)}`, false));
-        },
+        () => settle(() => this.handled(ev)),
+        (e: unknown) => settle(() => this.failed(ev, `failed: ${describe(e)}`, false)),
       );
     });
   }

@@ -3,12 +3,14 @@
 import type { OptionsOf, OptionsSchema, OptionsValidator } from './options.js';
 import type { Plugin, PluginDefinition } from './types.js';
 
+type Def<O> = Omit<PluginDefinition<O>, 'options'>;
+
+/** A plugin that checks its options with a function: it returns them typed, or throws. */
+export function definePlugin<O>(def: Def<O> & { options: OptionsValidator<O> }): Plugin<O>;
 /** A plugin whose options are declared with `option.*` specs: setup gets them typed. */
-export function definePlugin<const S extends OptionsSchema = Record<never, never>>(
-  def: Omit<PluginDefinition<OptionsOf<S>>, 'options'> & { options?: S },
-): Plugin<OptionsOf<S>>;
-/** A plugin that validates its options with its own function (return the typed options, or throw). */
-export function definePlugin<O>(def: Omit<PluginDefinition<O>, 'options'> & { options: OptionsValidator<O> }): Plugin<O>;
+export function definePlugin<const S extends OptionsSchema>(def: Def<OptionsOf<S>> & { options: S }): Plugin<OptionsOf<S>>;
+/** A plugin without options. */
+export function definePlugin(def: Def<Record<never, never>>): Plugin<Record<never, never>>;
 export function definePlugin(def: PluginDefinition<unknown>): Plugin<unknown> {
   if (typeof def !== 'object' || def === null) throw new TypeError('definePlugin: expected { name, setup }');
   if (typeof def.name !== 'string' || def.name === '') throw new TypeError('definePlugin: name must be a non-empty string');
