@@ -107,7 +107,7 @@ export class MemorySession implements PluginSession {
     client.on('data', (chunk: Buffer) => session.onData(parser, chunk));
     client.on('close', () => session.onClosed());
     client.on('error', () => {});
-    for (const f of frames) session.onFrame(f);
+    for (const f of frames) session.onFrames(() => session.onFrame(f));
     if (opts.keepAlive === true) session.startKeepAlive();
     return session;
   }
@@ -160,11 +160,14 @@ export class MemorySession implements PluginSession {
     }
     this.closeReason = 'session closed';
     this.stream.destroy();
+    this.onClosed();
   }
 
   detach(): void {
+    if (this.closed) return;
     this.closeReason = 'detached';
     this.stream.destroy();
+    this.onClosed();
   }
 
   private startKeepAlive(): void {
@@ -177,8 +180,13 @@ export class MemorySession implements PluginSession {
   }
 
   private onData(parser: FrameParser, chunk: Buffer): void {
+    this.onFrames(() => parser.push(chunk, (f) => this.onFrame(f)));
+  }
+
+  /** Runs frame handling; a frame that does not decode ends the connection. */
+  private onFrames(fn: () => void): void {
     try {
-      parser.push(chunk, (f) => this.onFrame(f));
+      fn();
     } catch (e) {
       this.closeReason = `bad frame from the server: ${(e as Error).message}`;
       this.stream.destroy();
@@ -190,7 +198,13 @@ export class MemorySession implements PluginSession {
     const h = reply.header;
     if (reply.kind === 'notification') {
       const ev: WatchEvent = { type: reply.event.type, state: reply.event.state, path: reply.event.path, zxid: h.zxid };
-      for (const fn of this.watchListeners) fn(ev);
+      for (const fn of this.watchListeners) {
+        try {
+          fn(ev);
+        } catch {
+          // a protocol's event handler must not break the session's connection
+        }
+      }
       return;
     }
     let entry: Pending | undefined;
@@ -211,7 +225,13 @@ export class MemorySession implements PluginSession {
     for (const q of this.pendingSpecial.values()) for (const p of q) p.reject(err);
     this.pending.clear();
     this.pendingSpecial.clear();
-    for (const fn of this.closeListeners) fn(this.closeReason);
+    for (const fn of this.closeListeners) {
+      try {
+        fn(this.closeReason);
+      } catch {
+        // as above
+      }
+    }
     this.closeListeners.clear();
   }
 }
