@@ -293,7 +293,11 @@ export class ZooKeeper extends EventEmitter<ClientEvents> implements MultiRunner
   // -------------------------------------------------------------------------------------------
   // Session, auth, config
 
-  /** Adds credentials (e.g. 'digest', 'user:password') to the session; re-sent after reconnects. */
+  /**
+   * Adds credentials (e.g. 'digest', 'user:password') to the session. They are kept and sent
+   * again after every reconnect, even when this call fails with ZCONNECTIONLOSS; a scheme the
+   * server refuses ends the session (authFailed), as in ZooKeeper.
+   */
   async addAuth(scheme: string, auth: Data, opts: CallOptions = {}): Promise<void> {
     return this.conn.addAuth(scheme, ops.toBuffer(auth)!, opts.signal);
   }

@@ -48,6 +48,10 @@ export interface ClientEvents {
 }
 
 export interface CallOptions {
+  /**
+   * Aborting rejects the call at once with `signal.reason`. A call not yet written is dropped; one
+   * already written still happens on the server (ZooKeeper has no cancel), its reply is ignored.
+   */
   signal?: AbortSignal;
 }
 export interface WatchCallOptions extends CallOptions {
