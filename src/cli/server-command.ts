@@ -9,6 +9,7 @@ import { digestMd5Credentials, parseJaasConfig } from '../server/auth/jaas.js';
 import { loadConfig, parseConfig, type ServerConfig } from '../server/config.js';
 import { configFromEnv, hasDockerEnv } from '../server/config-env.js';
 import { fourLetterWordHandler } from '../server/four-letter-host.js';
+import { tlsSettings } from '../server/tls-config.js';
 import { ZkServer, type ServerOptions } from '../server/zk-server.js';
 import { txnLogSource } from '../plugin/txn-log-source.js';
 
@@ -20,6 +21,7 @@ function packageVersion(): string {
 }
 
 const SASL_PROVIDER_CLASS = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
+const X509_PROVIDER_CLASS = 'org.apache.zookeeper.server.auth.X509AuthenticationProvider';
 
 /** The Server section's users of the JAAS file, or undefined when SASL is not configured. */
 function saslCredentials(cfg: ServerConfig): Map<string, string> | undefined {
@@ -38,7 +40,10 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
   if (cfg.clientPort === undefined) {
     throw new ZktsError('ZKTS_ERR_CONFIG', 'clientPort: not set; add clientPort=2181 (zkts serves clients on the plain port only for now)');
   }
+  const tls = tlsSettings(cfg);
   return {
+    ...(tls === undefined ? {} : { tls }),
+    x509AclProvider: [...cfg.authProviders.values()].includes(X509_PROVIDER_CLASS),
     host: cfg.clientPortAddress ?? '0.0.0.0',
     port: cfg.clientPort,
     tickTime: cfg.tickTime,
@@ -118,6 +123,8 @@ export async function runServer(args: string[]): Promise<number> {
     throw new ZktsError('ZKTS_ERR_LISTEN', `cannot listen on ${server.opts.host}:${server.opts.port}: ${(e as Error).message}; free the port or set clientPort`);
   }
   process.stderr.write(`zkts ${packageVersion()}: serving on ${server.opts.host}:${server.opts.port}, data in ${cfg.dataDir}\n`);
+  if (server.tls?.address) process.stderr.write(`zkts: TLS clients on ${server.tls.address.host}:${server.tls.address.port}\n`);
+  if (server.tls?.settings.portUnification) process.stderr.write(`zkts: client port ${server.opts.port} also accepts TLS (client.portUnification)\n`);
   const ops = await startOperations(server, cfg, { zktsVersion: packageVersion() }).catch(async (e: unknown) => {
     await server.stop();
     await data.close();

@@ -9,7 +9,6 @@
 //   kept as a zookeeper.<key> property, as ZooKeeper does, and reported as unsupported.
 // When a feature lands, move its keys out of UNSUPPORTED_WHEN.
 
-const always = (): boolean => true;
 const isTrue = (v: string): boolean => v.toLowerCase() === 'true';
 const notEmpty = (v: string): boolean => v !== '';
 
@@ -63,6 +62,30 @@ export const READ_KEYS: ReadonlySet<string> = new Set([
   'DigestAuthenticationProvider.superDigest',
   'zookeeper.DigestAuthenticationProvider.superDigest',
   'DigestAuthenticationProvider.enabled',
+  // client TLS (tls-config.ts), ZooKeeper's ClientX509Util keys
+  'secureClientPort',
+  'secureClientPortAddress',
+  'client.portUnification',
+  'client.certReload',
+  'serverCnxnFactory', // zkts has one connection layer, which does TLS
+  'ssl.keyStore.location',
+  'ssl.keyStore.password',
+  'ssl.keyStore.passwordPath',
+  'ssl.keyStore.type',
+  'ssl.trustStore.location',
+  'ssl.trustStore.password',
+  'ssl.trustStore.passwordPath',
+  'ssl.trustStore.type',
+  'ssl.clientAuth',
+  'ssl.hostnameVerification',
+  'ssl.clientHostnameVerification',
+  'ssl.protocol',
+  'ssl.enabledProtocols',
+  'ssl.ciphersuites',
+  'ssl.authProvider',
+  'ssl.sslProvider', // JDK or OPENSSL: zkts always uses Node's OpenSSL
+  'ssl.handshakeDetectionTimeoutMillis', // ZooKeeper's client port does not use it either
+  'X509AuthenticationProvider.superUser',
   // zkts's own keys
   'jaasLoginConfig',
 ]);
@@ -72,8 +95,6 @@ export const READ_PREFIXES: readonly string[] = ['server.', 'authProvider.', 'me
 
 /** Keys zkts reads whose listed values ask for something zkts does not do yet. */
 export const UNSUPPORTED_WHEN: ReadonlyMap<string, (value: string) => boolean> = new Map([
-  ['secureClientPort', always],
-  ['secureClientPortAddress', always],
   ['observerMasterPort', (v: string) => v !== '0'],
   ['localSessionsEnabled', isTrue],
   ['localSessionsUpgradingEnabled', isTrue],
@@ -82,7 +103,10 @@ export const UNSUPPORTED_WHEN: ReadonlyMap<string, (value: string) => boolean> =
   ['sslQuorum', isTrue],
   ['portUnification', isTrue],
   ['sslQuorumReloadCertFiles', isTrue],
-  ['client.portUnification', isTrue],
+  ['ssl.allowReverseDnsLookup', isTrue], // never: CVE-2026-24281
+  ['ssl.crl', isTrue],
+  ['ssl.ocsp', isTrue],
+  ['ssl.context.supplier.class', notEmpty],
   ['quorum.auth.enableSasl', isTrue],
   ['quorum.auth.serverRequireSasl', isTrue],
   ['quorum.auth.learnerRequireSasl', isTrue],

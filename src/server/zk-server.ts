@@ -38,6 +38,9 @@ import { Reads } from './reads.js';
 import { SessionTracker, type Session } from './session-tracker.js';
 import { ServerStats } from './server-stats.js';
 import { PluginHost } from '../plugin/host.js';
+import { x509Provider } from './auth/x509.js';
+import type { TlsSettings } from './tls-config.js';
+import { TlsFront } from './tls-front.js';
 import type { TxnSource } from '../plugin/change-listeners.js';
 import type { PluginSpec } from '../plugin/types.js';
 
@@ -79,6 +82,10 @@ export interface ServerOptions {
   plugins?: readonly PluginSpec[];
   /** The txn log, for plugins' change listeners that resume from a cursor. */
   pluginTxnSource?: TxnSource | null;
+  /** TLS (tls-config.ts): secureClientPort and/or client.portUnification; the x509 scheme. */
+  tls?: TlsSettings;
+  /** authProvider.N names X509AuthenticationProvider: "x509" ACLs are valid without TLS too. */
+  x509AclProvider?: boolean;
 }
 
 /** The commit stage: makes a txn durable, then calls `done`. */
@@ -150,6 +157,8 @@ export class ZkServer implements ConnectionHost {
   private reaperTimer: NodeJS.Timeout | null = null;
   /** Loaded plugins; null when none are configured (then no hook costs anything). */
   readonly plugins: PluginHost | null;
+  /** The TLS listener (secureClientPort, client.portUnification); null without TLS. */
+  readonly tls: TlsFront | null;
 
   constructor(
     readonly opts: ServerOptions,
@@ -164,7 +173,9 @@ export class ZkServer implements ConnectionHost {
     }
     const providers = defaultProviders({ superDigest: opts.superDigest });
     if (opts.saslAclProvider) providers.set('sasl', saslProvider());
+    if (opts.tls !== undefined || opts.x509AclProvider) providers.set('x509', x509Provider({ superUser: opts.tls?.superUser }));
     this.providers = providers;
+    this.tls = opts.tls === undefined ? null : new TlsFront(this, opts.tls, { maxClientCnxns: opts.maxClientCnxns, maxCnxns: opts.maxCnxns });
     this.plugins = opts.plugins?.length ? new PluginHost(this, opts.plugins, { providers, txnSource: opts.pluginTxnSource }) : null;
     this.outstanding = new OutstandingChanges(this.tree);
     this.prep = new Prep(this.tree, this.outstanding, this.providers, {
@@ -184,7 +195,8 @@ export class ZkServer implements ConnectionHost {
 
   async start(): Promise<{ host: string; port: number }> {
     if (this.plugins !== null) await this.plugins.start();
-    const net = createServer((socket) => this.accept(socket));
+    const unified = this.tls !== null && this.tls.settings.portUnification ? this.tls : null;
+    const net = createServer((socket) => (unified !== null ? unified.unify(socket) : this.accept(socket)));
     this.net = net;
     await new Promise<void>((resolve, reject) => {
       net.once('error', reject);
@@ -193,6 +205,15 @@ export class ZkServer implements ConnectionHost {
         resolve();
       });
     });
+    if (this.tls !== null) {
+      try {
+        await this.tls.listen();
+      } catch (e) {
+        await new Promise<void>((resolve) => net.close(() => resolve()));
+        this.net = null;
+        throw e;
+      }
+    }
     this.scheduleExpiry();
     this.reaperTimer = setInterval(() => this.reapContainers(), this.opts.containerCheckIntervalMs);
     this.reaperTimer.unref();
@@ -218,12 +239,14 @@ export class ZkServer implements ConnectionHost {
     const net = this.net;
     this.net = null;
     if (net) await new Promise<void>((resolve) => net.close(() => resolve()));
+    if (this.tls !== null) await this.tls.close();
     if (this.plugins !== null) await this.plugins.stop();
   }
 
-  /** A connection that speaks ZooKeeper's binary protocol from elsewhere (a plugin's protocol). */
-  acceptConnection(socket: Socket): void {
-    this.accept(socket);
+  /** A connection that speaks ZooKeeper's binary protocol from elsewhere (a plugin's protocol; the
+   * TLS listener, with the ids its handshake proved). */
+  acceptConnection(socket: Socket, authIds: readonly Id[] = []): void {
+    this.accept(socket, authIds);
   }
 
   log(level: 'info' | 'warn' | 'error', msg: string): void {
@@ -231,7 +254,7 @@ export class ZkServer implements ConnectionHost {
     else if (level !== 'info') console.error(`${new Date().toISOString()} ${level.toUpperCase()} ${msg}`);
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, authIds: readonly Id[] = []): void {
     const ip = socket.remoteAddress ?? '';
     const maxCnxns = this.opts.maxCnxns ?? 0;
     if (maxCnxns > 0 && this.connections.size >= maxCnxns) {
@@ -254,6 +277,7 @@ export class ZkServer implements ConnectionHost {
       const r = ipProvider.authenticate(Buffer.alloc(0), { remoteAddress: ip });
       if ('ids' in r) conn.authIds.push(...r.ids);
     }
+    conn.authIds.push(...authIds);
     this.connections.add(conn);
   }
 

@@ -533,11 +533,12 @@ describe('keys that are not QuorumPeerConfig keys become zookeeper.<key> propert
   it('reports keys whose value asks for what zkts does not have, not their harmless values', () => {
     const c = parse(
       'secureClientPort=2281\nsslQuorum=true\nportUnification=false\nssl.keyStore.location=/k.jks\n' +
-        'localSessionsEnabled=true\nmetricsProvider.className=com.example.Metrics\njvm.pause.monitor=false',
+        'localSessionsEnabled=true\nmetricsProvider.className=com.example.Metrics\njvm.pause.monitor=false\n' +
+        'ssl.allowReverseDnsLookup=true\nssl.crl=false\nssl.ocsp=true',
     );
     assert.equal(c.secureClientPort, 2281);
     assert.deepEqual(c.unsupported.sort(), [
-      'jvm.pause.monitor', 'localSessionsEnabled', 'metricsProvider.className', 'secureClientPort', 'ssl.keyStore.location', 'sslQuorum',
+      'jvm.pause.monitor', 'localSessionsEnabled', 'metricsProvider.className', 'ssl.allowReverseDnsLookup', 'ssl.ocsp', 'sslQuorum',
     ]);
     const prometheus = 'metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
     assert.deepEqual(parse(`${prometheus}\nmetricsProvider.httpPort=7070\nmetricsProvider.exportJvmInfo=false`).unsupported, []);
