@@ -72,7 +72,8 @@ export interface PluginHostOptions {
 const DEFAULT_SYNC_DEADLINE_MS = 50;
 const DEFAULT_ASYNC_DEADLINE_MS = 5000;
 const BUILTIN_SCHEMES = new Set(['world', 'auth', 'ip', 'digest', 'sasl', 'super', 'x509']);
-const NOT_STAGED = new Set<number>([OpCode.ping, OpCode.closeSession, OpCode.auth, OpCode.sasl]);
+/** Never staged: keeping a session alive, closing it, authenticating it, re-arming its watches. */
+const NOT_STAGED = new Set<number>([OpCode.ping, OpCode.closeSession, OpCode.auth, OpCode.sasl, OpCode.setWatches, OpCode.setWatches2]);
 
 interface Instance {
   loaded: LoadedPlugin;

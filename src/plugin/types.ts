@@ -125,9 +125,9 @@ export interface ListenerStats {
 export type StageName = 'beforePrep' | 'afterApply';
 
 /**
- * beforePrep: every client request except ping and closeSession, before it becomes a txn (or, for
- * a read, before it runs). A refusal answers the request with the code, in order, and no txn is
- * made. Sync.
+ * beforePrep: every client request except ping, closeSession, addauth/SASL and setWatches, before
+ * it becomes a txn (or, for a read, before it runs); a multi comes as one request (`req.ops`). A
+ * refusal answers the request with the code, in order, and no txn is made. Sync.
  */
 export type BeforePrepStage = (req: Readonly<Request>, session: SessionInfo) => void | undefined | Refusal;
 
