@@ -1,7 +1,7 @@
 // JavaTlsProbe.java — the Java side of test/tls: the JDK as the oracle for how X509 names print,
 // and Apache ZooKeeper's own Java client over TLS (ClientCnxnSocketNetty, zookeeper.client.secure
 // and zookeeper.ssl.* from -D flags).
-//   dn <cert.pem>...            one line per certificate: getSubjectX500Principal().getName(),
+//   dn <cert.pem|der>...        one line per certificate: "dn:" + getSubjectX500Principal().getName(),
 //                               the id X509AuthenticationProvider gives a client
 //   valid <dn>...               one line per name: whether new X500Principal(name) accepts it
 //   client <host:port> <ms> <op>...   connects (waiting up to ms for SyncConnected), then runs
@@ -37,7 +37,7 @@ public class JavaTlsProbe {
                 for (int i = 1; i < args.length; i++) {
                     try (FileInputStream in = new FileInputStream(args[i])) {
                         X509Certificate c = (X509Certificate) cf.generateCertificate(in);
-                        System.out.println(c.getSubjectX500Principal().getName());
+                        System.out.println("dn:" + c.getSubjectX500Principal().getName());
                     }
                 }
                 break;

@@ -9,8 +9,10 @@
 // - types CN C L ST O OU STREET DC UID by keyword, every other type as its dotted OID;
 // - a value of an OID type, or not a directory string (PrintableString, TeletexString,
 //   IA5String, GeneralString, BMPString, UTF8String), is "#" + the lowercase hex of its DER;
-// - otherwise the decoded string with , = + < > # ; " \ escaped by a backslash, NUL as \00,
-//   and leading and trailing spaces (and CRs) escaped by a backslash; nothing else is escaped.
+// - otherwise its contents decoded as UTF-8 (whatever the string type: the JDK does so), with
+//   , = + < > # ; " \ escaped by a backslash, NUL as \00, and leading and trailing spaces (and
+//   CRs) escaped by a backslash; nothing else is escaped.
+import { decodeJavaUtf8 } from '../../protocol/jute.js';
 import type { Id } from '../../protocol/records.js';
 import { type Der, Tag, children, expectTag, oid, parseDer, seq } from '../tls-der.js';
 import type { AuthProvider } from './digest.js';
@@ -30,19 +32,10 @@ const RFC2253_KEYWORDS: Readonly<Record<string, string>> = {
 
 const DIRECTORY_STRINGS = new Set<number>([Tag.printableString, Tag.t61String, Tag.ia5String, Tag.generalString, Tag.bmpString, Tag.utf8String]);
 
+/** The JDK reads every directory string's contents as UTF-8 (new String(getDataBytes(), UTF_8)),
+ * whatever its type: a BMPString's UTF-16 comes out as NULs and replacement characters. */
 function decodeDirectoryString(d: Der): string {
-  switch (d.tag) {
-    case Tag.bmpString: {
-      let s = '';
-      for (let i = 0; i + 1 < d.value.length; i += 2) s += String.fromCharCode(d.value.readUInt16BE(i));
-      return s;
-    }
-    case Tag.t61String:
-      return d.value.toString('latin1');
-    default:
-      // UTF8String, and the ASCII types, which the JDK also reads as UTF-8
-      return new TextDecoder('utf-8').decode(d.value);
-  }
+  return decodeJavaUtf8(d.value, 0, d.value.length, false);
 }
 
 const ESCAPED = ',=+<>#;"\\';
@@ -97,6 +90,9 @@ export function x509ClientId(certDer: Buffer): string {
 
 // ---- isValid: whether new X500Principal(aclExpr) accepts the string --------------------------
 
+/** What may follow a backslash besides two hex digits (RFC 2253's specials, quote, space). */
+const ESCAPABLE = ',=+<>#;\\" ';
+
 /** Keywords X500Principal(String) accepts (RFC 1779, RFC 2253 and the JDK's own). */
 const PARSE_KEYWORDS = new Set([
   'CN', 'C', 'L', 'S', 'ST', 'O', 'OU', 'T', 'IP', 'STREET', 'DC', 'DNQUALIFIER', 'DNQ', 'SURNAME', 'GIVENNAME',
@@ -106,8 +102,8 @@ const PARSE_KEYWORDS = new Set([
 /**
  * Whether a distinguished name parses (X500Principal's RFC 1779/2253 grammar, as far as ACL ids
  * need): RDNs separated by "," or ";", attributes by "+", each keyword=value with a known keyword
- * or a dotted OID (optionally "OID."-prefixed), values quoted, #hex or with backslash escapes.
- * The empty string is the empty name, which the JDK accepts.
+ * or a dotted OID (optionally "OID."-prefixed), values quoted, #hex or with backslash escapes of
+ * specials or hex pairs. The empty string is the empty name, which the JDK accepts; blanks are not.
  */
 export function isValidDistinguishedName(dn: string): boolean {
   let i = 0;
@@ -115,8 +111,7 @@ export function isValidDistinguishedName(dn: string): boolean {
   const skipSpaces = (): void => {
     while (i < n && dn[i] === ' ') i++;
   };
-  skipSpaces();
-  if (i === n) return true;
+  if (n === 0) return true;
   for (;;) {
     // type
     skipSpaces();
@@ -154,10 +149,12 @@ export function isValidDistinguishedName(dn: string): boolean {
           if (/[0-9a-fA-F]/.test(next)) {
             if (i + 2 >= n || !/[0-9a-fA-F]/.test(dn[i + 2]!)) return false;
             i += 3;
-          } else {
+          } else if (ESCAPABLE.includes(next)) {
             i += 2;
+          } else {
+            return false;
           }
-        } else if (dn[i] === '"' || dn[i] === '<' || dn[i] === '>' || dn[i] === '=') {
+        } else if (dn[i] === '"' || dn[i] === '<' || dn[i] === '>') {
           return false;
         } else {
           i++;
