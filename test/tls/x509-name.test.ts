@@ -165,7 +165,7 @@ describe('the x509 provider', () => {
       { numRuns: 2000 },
     );
     // and deep nesting is bounded
-    let deep = Buffer.from([0x05, 0x00]);
+    let deep: Buffer = Buffer.from([0x05, 0x00]);
     for (let i = 0; i < 200; i++) deep = tlv(0x30, deep);
     assert.throws(() => rfc2253Name(deep));
   });
