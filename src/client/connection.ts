@@ -6,7 +6,8 @@
 // up to `maxInFlight` at a time, every request of one tick in one socket write; replies must come
 // back in the same order (a reply out of order drops the connection, as in ZooKeeper). When no
 // server has answered for 4/3 of the session timeout the session is declared expired here, as
-// ZooKeeper 3.9.3's client does, rather than waiting for a server to say so.
+// ZooKeeper's client does since ZOOKEEPER-4508, rather than waiting for a server to say so. A
+// handshake gets at most a third of the session timeout (see handshakeTimeoutMs).
 //
 // Each request carries a synchronous `onReply` that runs the moment its reply is read, before the
 // next frame: a watch set by a reply is in the table before any event that fires it.
@@ -92,7 +93,7 @@ export class Connection {
     this.queue = new RequestQueue(opts);
     this.readTimeoutMs = (opts.sessionTimeoutMs * 2) / 3;
     this.expirationMs = (opts.sessionTimeoutMs * 4) / 3;
-    this.connectTimeoutMs = opts.sessionTimeoutMs / opts.hosts.size;
+    this.connectTimeoutMs = handshakeTimeoutMs(opts.sessionTimeoutMs, opts.hosts.size);
     const tickMs = Math.max(10, Math.min(500, Math.floor(opts.sessionTimeoutMs / 15)));
     this.ticker = setInterval(() => this.onTick(), tickMs);
     this.scheduleReconnect();
@@ -240,7 +241,7 @@ export class Connection {
     this.negotiatedTimeoutMs = r.timeOut;
     this.readTimeoutMs = (r.timeOut * 2) / 3;
     this.expirationMs = (r.timeOut * 4) / 3;
-    this.connectTimeoutMs = r.timeOut / this.opts.hosts.size;
+    this.connectTimeoutMs = handshakeTimeoutMs(r.timeOut, this.opts.hosts.size);
     this.seenRwServer ||= !readOnly;
     this.opts.hosts.onConnected();
     this.handshaken = true;
@@ -403,4 +404,14 @@ export class Connection {
         return this.closing !== null ? -116 : null;
     }
   }
+}
+
+/**
+ * How long one connection attempt may take to complete its handshake. ZooKeeper's client allows
+ * timeout/hosts, which with one host is the whole session: a server that accepts the connection
+ * and never answers (ZooKeeper can, while it starts) then costs the session. A third of the
+ * timeout at most leaves time for two more attempts.
+ */
+export function handshakeTimeoutMs(sessionTimeoutMs: number, hosts: number): number {
+  return sessionTimeoutMs / Math.max(hosts, 3);
 }

@@ -198,3 +198,12 @@ describe('requests and errors', () => {
     assert.deepEqual(digestId('super', 'test'), { scheme: 'digest', id: 'super:D/InIHSb7yEEbrWz8b9l71RjZJU=' });
   });
 });
+
+describe('connection timing', () => {
+  test('a handshake gets timeout/hosts, at most a third of the session timeout', async () => {
+    const { handshakeTimeoutMs } = await import('../../src/client/connection.js');
+    assert.equal(handshakeTimeoutMs(30_000, 1), 10_000);
+    assert.equal(handshakeTimeoutMs(30_000, 3), 10_000);
+    assert.equal(handshakeTimeoutMs(30_000, 5), 6_000);
+  });
+});
