@@ -37,15 +37,15 @@ function saslCredentials(cfg: ServerConfig): Map<string, string> | undefined {
 
 /** The server's options from a parsed zoo.cfg. */
 export function serverOptions(cfg: ServerConfig): ServerOptions {
-  if (cfg.clientPort === undefined) {
-    throw new ZktsError('ZKTS_ERR_CONFIG', 'clientPort: not set; add clientPort=2181 (zkts serves clients on the plain port only for now)');
-  }
   const tls = tlsSettings(cfg);
+  if (cfg.clientPort === undefined && tls?.secureClientPort === undefined) {
+    throw new ZktsError('ZKTS_ERR_CONFIG', 'clientPort: not set; add clientPort=2181 (or secureClientPort=2281 with ssl.keyStore.location for TLS only)');
+  }
   return {
     ...(tls === undefined ? {} : { tls }),
     x509AclProvider: [...cfg.authProviders.values()].includes(X509_PROVIDER_CLASS),
     host: cfg.clientPortAddress ?? '0.0.0.0',
-    port: cfg.clientPort,
+    port: cfg.clientPort ?? -1, // -1: TLS only
     tickTime: cfg.tickTime,
     minSessionTimeout: cfg.minSessionTimeout,
     maxSessionTimeout: cfg.maxSessionTimeout,
@@ -122,7 +122,8 @@ export async function runServer(args: string[]): Promise<number> {
     if (e instanceof ZktsError) throw e; // a plugin's bad option or failed setup: the message says what to fix
     throw new ZktsError('ZKTS_ERR_LISTEN', `cannot listen on ${server.opts.host}:${server.opts.port}: ${(e as Error).message}; free the port or set clientPort`);
   }
-  process.stderr.write(`zkts ${packageVersion()}: serving on ${server.opts.host}:${server.opts.port}, data in ${cfg.dataDir}\n`);
+  if (server.opts.port >= 0) process.stderr.write(`zkts ${packageVersion()}: serving on ${server.opts.host}:${server.opts.port}, data in ${cfg.dataDir}\n`);
+  else process.stderr.write(`zkts ${packageVersion()}: serving TLS clients only, data in ${cfg.dataDir}\n`);
   if (server.tls?.address) process.stderr.write(`zkts: TLS clients on ${server.tls.address.host}:${server.tls.address.port}\n`);
   if (server.tls?.settings.portUnification) process.stderr.write(`zkts: client port ${server.opts.port} also accepts TLS (client.portUnification)\n`);
   const ops = await startOperations(server, cfg, { zktsVersion: packageVersion() }).catch(async (e: unknown) => {

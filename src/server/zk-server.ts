@@ -3,6 +3,7 @@
 // Writes are prepped into txns, made durable by the commit stage, applied to the tree in zxid
 // order and answered; reads are answered from the tree in order behind the same connection's
 // earlier requests. Watch events raised by apply are queued before the reply that shows them.
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Code } from '../protocol/codes.js';
@@ -193,8 +194,39 @@ export class ZkServer implements ConnectionHost {
     return this.lastZxid;
   }
 
+  /** Starts serving; the plaintext client address, or the TLS one when there is no plaintext port. */
   async start(): Promise<{ host: string; port: number }> {
     if (this.plugins !== null) await this.plugins.start();
+    // port -1: no plaintext port, only secureClientPort (as ZooKeeper allows)
+    assert(this.opts.port >= 0 || this.tls?.settings.secureClientPort !== undefined, 'a server without a plaintext port needs secureClientPort');
+    const port = this.opts.port < 0 ? null : await this.listenPlain();
+    if (this.tls !== null) {
+      try {
+        await this.tls.listen();
+      } catch (e) {
+        const net = this.net;
+        this.net = null;
+        if (net !== null) await new Promise<void>((resolve) => net.close(() => resolve()));
+        throw e;
+      }
+    }
+    this.scheduleExpiry();
+    this.reaperTimer = setInterval(() => this.reapContainers(), this.opts.containerCheckIntervalMs);
+    this.reaperTimer.unref();
+    if (port !== null) this.log('info', `zkts serving clients on ${this.opts.host}:${port}`);
+    if (this.plugins !== null) {
+      try {
+        await this.plugins.listen();
+      } catch (e) {
+        await this.stop();
+        throw e;
+      }
+    }
+    return port !== null ? { host: this.opts.host, port } : { ...this.tls!.address! };
+  }
+
+  /** The plaintext client port (with client.portUnification, TLS too); the port bound. */
+  private async listenPlain(): Promise<number> {
     const unified = this.tls !== null && this.tls.settings.portUnification ? this.tls : null;
     const net = createServer((socket) => (unified !== null ? unified.unify(socket) : this.accept(socket)));
     this.net = net;
@@ -205,30 +237,8 @@ export class ZkServer implements ConnectionHost {
         resolve();
       });
     });
-    if (this.tls !== null) {
-      try {
-        await this.tls.listen();
-      } catch (e) {
-        await new Promise<void>((resolve) => net.close(() => resolve()));
-        this.net = null;
-        throw e;
-      }
-    }
-    this.scheduleExpiry();
-    this.reaperTimer = setInterval(() => this.reapContainers(), this.opts.containerCheckIntervalMs);
-    this.reaperTimer.unref();
     const addr = net.address();
-    const port = typeof addr === 'object' && addr !== null ? addr.port : this.opts.port;
-    this.log('info', `zkts serving clients on ${this.opts.host}:${port}`);
-    if (this.plugins !== null) {
-      try {
-        await this.plugins.listen();
-      } catch (e) {
-        await this.stop();
-        throw e;
-      }
-    }
-    return { host: this.opts.host, port };
+    return typeof addr === 'object' && addr !== null ? addr.port : this.opts.port;
   }
 
   async stop(): Promise<void> {

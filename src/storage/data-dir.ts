@@ -4,15 +4,20 @@
 // new snapshot after snapCount/2 + random(snapCount/2) txns (or half the size limit plus a random
 // share), with the log rolled so that each snapshot starts a new log file.
 //
-// Snapshots are exact: the tree is serialized synchronously in one event-loop turn (nothing can
-// change it meanwhile), at tree.lastProcessedZxid; txns logged but not yet applied at that moment
-// are in the logs and are replayed after it. Only the file write is asynchronous. The price is a
-// pause while serializing, measured in `stats.lastSnapshotSerializeMs`.
+// Snapshots are exact and do not stall clients: a FrozenTree holds the tree as it was at
+// tree.lastProcessedZxid (copy-on-write of the nodes that change meanwhile), and the snapshot is
+// serialized from it in slices of about `snapshotSliceMs`, one event-loop turn apart, streamed to
+// the file as it goes. The session table is copied in the same turn as the zxid is read, so it
+// holds every session whose createSession is in the snapshot (ZOOKEEPER-3144). Txns logged but
+// not yet applied at that moment are in the logs and are replayed after it.
 import type { DataTree } from '../tree/data-tree.js';
 import type { Txn, TxnHeader } from '../tree/txn.js';
+import { mkdirSync } from 'node:fs';
 import { versionDir } from './data-files.js';
 import { purgeOldFiles } from './purge.js';
-import { recover, writeSnapshot, type RecoveredState } from './recovery.js';
+import { FrozenTree } from './frozen-tree.js';
+import { recover, type RecoveredState } from './recovery.js';
+import { SnapshotAbandoned, writeSnapshotFile, type SnapshotFileResult } from './snapshot-writer.js';
 import { TxnLogWriter, type LogFs } from './txn-log.js';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -37,6 +42,15 @@ export interface DataDirOptions {
   autopurge?: { snapRetainCount: number; purgeIntervalMs: number };
   /** A source of [0, 1) for the snapshot jitter; pass a seeded one in tests. */
   random?: () => number;
+  /** The longest a snapshot serializes in one event-loop turn (default 2 ms). */
+  snapshotSliceMs?: number;
+  /** At most this many nodes per snapshot slice; tests use it to spread small trees over turns. */
+  snapshotSliceUnits?: number;
+  /**
+   * What a running snapshot waits for between slices (default: the next event-loop turn). Tests
+   * pass one that waits for their next batch of writes, so that writes and slices interleave.
+   */
+  snapshotYield?: () => Promise<void>;
   log?: Log;
   logFs?: LogFs;
 }
@@ -50,13 +64,31 @@ export interface LiveState {
 export interface DataDirStats {
   snapshots: number;
   skippedSnapshots: number;
+  abandonedSnapshots: number;
   lastSnapshotFile: string | null;
+  /** Time spent serializing the last snapshot, over all its slices. */
   lastSnapshotSerializeMs: number;
-  lastSnapshotWriteMs: number;
+  /** The longest the last snapshot held the event loop in one turn. */
+  lastSnapshotLongestSliceMs: number;
+  lastSnapshotSlices: number;
+  /** From start to the file renamed into place. */
+  lastSnapshotWallMs: number;
+  /** Nodes copied because they changed while the last snapshot was being written. */
+  lastSnapshotPreservedNodes: number;
 }
 
 export class DataDir {
-  readonly stats: DataDirStats = { snapshots: 0, skippedSnapshots: 0, lastSnapshotFile: null, lastSnapshotSerializeMs: 0, lastSnapshotWriteMs: 0 };
+  readonly stats: DataDirStats = {
+    snapshots: 0,
+    skippedSnapshots: 0,
+    abandonedSnapshots: 0,
+    lastSnapshotFile: null,
+    lastSnapshotSerializeMs: 0,
+    lastSnapshotLongestSliceMs: 0,
+    lastSnapshotSlices: 0,
+    lastSnapshotWallMs: 0,
+    lastSnapshotPreservedNodes: 0,
+  };
   readonly txnLog: TxnLogWriter;
   private live: LiveState | null = null;
   private txnsSinceSnap = 0;
@@ -90,11 +122,11 @@ export class DataDir {
       maxTxnBytes: opts.maxTxnBytes,
       log: opts.log,
     });
-    const file = await writeSnapshot(state.tree, state.sessions, state.lastZxid, opts.dataDir);
-    opts.log?.('info', `Snapshotting: 0x${state.lastZxid.toString(16)} to ${file}`);
     const d = new DataDir(opts, state);
-    d.stats.snapshots++;
-    d.stats.lastSnapshotFile = file;
+    mkdirSync(versionDir(opts.dataDir), { recursive: true });
+    const t0 = performance.now();
+    const r = await writeSnapshotFile(new FrozenTree(state.tree), state.sessions, versionDir(opts.dataDir), { sliceMs: 50 });
+    d.noteSnapshot(r, t0);
     d.startPurging();
     return d;
   }
@@ -154,6 +186,11 @@ export class DataDir {
     }
   }
 
+  /** A snapshot is being written. */
+  get snapshotRunning(): boolean {
+    return this.snapshotting !== null;
+  }
+
   /** Takes a snapshot of the attached state now; null when there is none or one is running. */
   snapshot(): Promise<string | null> {
     if (this.snapshotting) return this.snapshotting;
@@ -166,27 +203,48 @@ export class DataDir {
   }
 
   private async takeSnapshot(live: LiveState): Promise<string | null> {
+    // The zxid (FrozenTree) and the session table are read in the same turn.
+    const view = new FrozenTree(live.tree);
     const sessions = new Map<bigint, number>();
     for (const [id, s] of live.sessions.sessions) sessions.set(id, s.timeoutMs);
-    const zxid = live.tree.lastProcessedZxid;
     const t0 = performance.now();
-    const write = writeSnapshot(live.tree, sessions, zxid, this.opts.dataDir); // serializes before returning
-    const t1 = performance.now();
-    this.stats.lastSnapshotSerializeMs = t1 - t0;
     try {
-      const file = await write;
-      this.stats.lastSnapshotWriteMs = performance.now() - t1;
-      this.stats.snapshots++;
-      this.stats.lastSnapshotFile = file;
-      this.opts.log?.('info', `Snapshotting: 0x${zxid.toString(16)} to ${file} (${Math.round(t1 - t0)} ms serializing)`);
-      return file;
+      const r = await writeSnapshotFile(view, sessions, versionDir(this.opts.dataDir), {
+        sliceMs: this.opts.snapshotSliceMs,
+        sliceUnits: this.opts.snapshotSliceUnits,
+        yieldTurn: this.opts.snapshotYield,
+        shouldStop: () => this.closed,
+      });
+      this.noteSnapshot(r, t0);
+      return r.file;
     } catch (e) {
-      this.opts.log?.('error', `snapshot at 0x${zxid.toString(16)} failed: ${(e as Error).message}`);
+      if (e instanceof SnapshotAbandoned) {
+        this.stats.abandonedSnapshots++;
+        this.opts.log?.('info', `snapshot at 0x${view.zxid.toString(16)} abandoned: the data directory is closing`);
+      } else {
+        this.opts.log?.('error', `snapshot at 0x${view.zxid.toString(16)} failed: ${(e as Error).message}`);
+      }
       return null;
     }
   }
 
-  /** Waits for pending appends and any running snapshot, then closes the log. */
+  private noteSnapshot(r: SnapshotFileResult, t0: number): void {
+    const st = this.stats;
+    st.snapshots++;
+    st.lastSnapshotFile = r.file;
+    st.lastSnapshotSerializeMs = r.serializeMs;
+    st.lastSnapshotLongestSliceMs = r.longestSliceMs;
+    st.lastSnapshotSlices = r.slices;
+    st.lastSnapshotWallMs = performance.now() - t0;
+    st.lastSnapshotPreservedNodes = r.preserved;
+    this.opts.log?.(
+      'info',
+      `Snapshotting: 0x${r.zxid.toString(16)} to ${r.file} (${r.nodes} nodes, ${Math.round(st.lastSnapshotWallMs)} ms, ` +
+        `${r.slices} slices of at most ${r.longestSliceMs.toFixed(1)} ms, ${r.preserved} nodes copied on write)`,
+    );
+  }
+
+  /** Waits for pending appends, abandons a running snapshot, then closes the log. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.purgeTimer) clearInterval(this.purgeTimer);

@@ -15,7 +15,9 @@ import { OpCode } from '../protocol/opcodes.js';
 import { DataTree } from '../tree/data-tree.js';
 import { LOG_PREFIX, SNAPSHOT_PREFIX, fsyncDir, listDataFiles, versionDir } from './data-files.js';
 import { replayTxn } from './replay.js';
-import { readSnapshotFile, serializeSnapshot, writeSnapshotChunks, type SnapshotData } from './snapshot.js';
+import { FrozenTree } from './frozen-tree.js';
+import { readSnapshotFile, type SnapshotData } from './snapshot.js';
+import { writeSnapshotFile } from './snapshot-writer.js';
 import { DIGEST_VERSION, treeDigest } from './tree-digest.js';
 import { LogFileReader, readTxnLog, type LogTail } from './txn-log-reader.js';
 
@@ -37,7 +39,7 @@ export interface RecoveredState {
   snapshotFile: string | null;
   snapshotZxid: bigint | null;
   txnsReplayed: number;
-  /** The recovered tree against the last digest ZooKeeper recorded (log or snapshot). */
+  /** The tree against the digests recorded: the snapshot's where it holds, the last txn's at the end. */
   digest: 'match' | 'mismatch' | 'none';
 }
 
@@ -128,7 +130,17 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
   const snapZxid = snap?.zxid ?? 0n;
   let highest = snapZxid;
   let replayed = 0;
-  let lastDigest: bigint | null = snap?.digest && snap.digest.zxid === snapZxid && snap.digest.version === DIGEST_VERSION ? snap.digest.digest : null;
+  const digests = new DigestChecks(log);
+  // The snapshot's digest is checked where it holds, as ZooKeeper does (FileSnap.deserialize,
+  // DataTree.compareSnapshotDigests): at once when it is for the snapshot's own zxid (an exact
+  // snapshot, as zkts writes), else once replay reaches its zxid (a fuzzy one, as ZooKeeper
+  // writes, sealed with the digest of the last txn applied when serializing ended).
+  let snapDigest = snap?.digest && snap.digest.version === DIGEST_VERSION && snap.digest.zxid >= snapZxid ? snap.digest : null;
+  if (snapDigest !== null && snapDigest.zxid === snapZxid) {
+    digests.check(tree, snapDigest.digest, snapZxid, 'snapshot');
+    snapDigest = null;
+  }
+  let lastDigest: bigint | null = null;
   let tail: LogTail | null = null;
   for (const rec of readTxnLog(logDir, snapZxid + 1n, { maxTxnBytes: opts.maxTxnBytes, onTail: (t) => (tail = t) })) {
     if (rec.hdr.zxid < highest) {
@@ -138,16 +150,19 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
     }
     replayTxn(tree, sessions, rec.hdr, rec.txn);
     replayed++;
+    if (snapDigest !== null && rec.hdr.zxid === snapDigest.zxid) {
+      digests.check(tree, snapDigest.digest, rec.hdr.zxid, 'snapshot');
+      snapDigest = null;
+    }
     if (rec.digest !== null && rec.digest.version === DIGEST_VERSION) lastDigest = rec.digest.treeDigest;
     else if (rec.hdr.type !== OpCode.error) lastDigest = null;
   }
   cutTornTail(tail, log);
   if (highest > tree.lastProcessedZxid) tree.lastProcessedZxid = highest;
-  let digest: RecoveredState['digest'] = 'none';
-  if (lastDigest !== null) {
-    digest = treeDigest(tree) === lastDigest ? 'match' : 'mismatch';
-    if (digest === 'mismatch') log?.('error', `Digests are not matching after recovery at zxid ${hex(tree.lastProcessedZxid)}`);
+  if (snapDigest !== null) {
+    log?.('warn', `Highest txn zxid ${hex(highest)} is not covering the snapshot digest zxid ${hex(snapDigest.zxid)}, which might lead to inconsistent state`);
   }
+  if (lastDigest !== null) digests.check(tree, lastDigest, tree.lastProcessedZxid, 'log');
   killDeadSessions(tree, sessions);
   log?.('info', `${replayed} txns loaded; last zxid ${hex(tree.lastProcessedZxid)}`);
   return {
@@ -157,8 +172,29 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
     snapshotFile: snap?.file ?? null,
     snapshotZxid: snap?.zxid ?? null,
     txnsReplayed: replayed,
-    digest,
+    digest: digests.outcome,
   };
+}
+
+/** The tree's digest against those ZooKeeper recorded: any mismatch is a mismatch. */
+class DigestChecks {
+  private matched = 0;
+  private mismatched = 0;
+
+  constructor(private readonly log: Log | undefined) {}
+
+  check(tree: DataTree, expected: bigint, zxid: bigint, where: 'snapshot' | 'log'): void {
+    if (treeDigest(tree) === expected) {
+      this.matched++;
+      return;
+    }
+    this.mismatched++;
+    this.log?.('error', `Digests are not matching at zxid ${hex(zxid)} (the ${where} digest)`);
+  }
+
+  get outcome(): RecoveredState['digest'] {
+    return this.mismatched > 0 ? 'mismatch' : this.matched > 0 ? 'match' : 'none';
+  }
 }
 
 /** ZooKeeperServer.loadData: ephemerals of sessions that no longer exist are deleted. */
@@ -172,15 +208,11 @@ function killDeadSessions(tree: DataTree, sessions: Map<bigint, number>): void {
 }
 
 /**
- * Writes `snapshot.<hex zxid>` of the tree into `<dataDir>/version-2`, sealed with the tree's
- * digest. The tree is serialized synchronously (so exactly at `zxid`), then written out async.
+ * Writes `snapshot.<hex zxid>` of the tree as it is now into `<dataDir>/version-2`, sealed with
+ * its digest (see snapshot-writer.ts; the tree may change while the file is written).
  */
 export async function writeSnapshot(tree: DataTree, sessions: ReadonlyMap<bigint, number>, zxid: bigint, dataDir: string): Promise<string> {
-  const chunks = serializeSnapshot(tree, sessions, {
-    digest: { zxid, version: DIGEST_VERSION, digest: treeDigest(tree) },
-    lastProcessedZxid: zxid,
-  });
   const dir = versionDir(dataDir);
   mkdirSync(dir, { recursive: true });
-  return writeSnapshotChunks(dir, zxid, chunks);
+  return (await writeSnapshotFile(new FrozenTree(tree), sessions, dir, { zxid })).file;
 }

@@ -22,6 +22,15 @@ export interface TxnResult {
   multi: TxnResult[] | null;
 }
 
+/**
+ * Told before a znode changes in place or is deleted. Storage sets one while it writes a snapshot
+ * across event-loop turns, to keep each node as it was when the snapshot started (copy-on-write,
+ * src/storage/frozen-tree.ts). Creates need no notice: a node created later has a later czxid.
+ */
+export interface NodeChangeObserver {
+  beforeChange(path: string, node: ZNode, deleting: boolean): void;
+}
+
 export const ZOOKEEPER_PATH = '/zookeeper';
 export const QUOTA_PATH = '/zookeeper/quota';
 export const CONFIG_PATH = '/zookeeper/config';
@@ -38,6 +47,8 @@ export class DataTree {
   lastProcessedZxid = 0n;
   /** zookeeper.extendedTypesEnabled: TTL nodes. */
   readonly extendedTypesEnabled: boolean;
+  /** See NodeChangeObserver; null when no snapshot is being written. */
+  changeObserver: NodeChangeObserver | null = null;
 
   constructor(opts: { extendedTypesEnabled?: boolean } = {}) {
     this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
@@ -189,6 +200,7 @@ export class DataTree {
     if (parent === undefined) return Code.NoNode;
     const name = baseName(path);
     if (parent.children?.has(name)) return Code.NodeExists;
+    this.changeObserver?.beforeChange(parentPath, parent, false);
     if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
     if (parentCVersion > parent.cversion) {
       parent.cversion = parentCVersion;
@@ -232,6 +244,8 @@ export class DataTree {
     const parent = this.nodes.get(parentPath);
     const node = this.nodes.get(path);
     if (parent === undefined || node === undefined) return Code.NoNode;
+    this.changeObserver?.beforeChange(parentPath, parent, false);
+    this.changeObserver?.beforeChange(path, node, true);
     parent.removeChild(baseName(path));
     if (zxid > parent.pzxid) parent.pzxid = zxid;
     this.nodes.delete(path);
@@ -264,6 +278,7 @@ export class DataTree {
   private setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: number, rc: TxnResult): number {
     const node = this.nodes.get(path);
     if (node === undefined) return Code.NoNode;
+    this.changeObserver?.beforeChange(path, node, false);
     const bytesDiff = (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length);
     node.data = data;
     node.mtime = time;
@@ -278,6 +293,7 @@ export class DataTree {
   private setAcl(path: string, acl: readonly ACL[], version: number, rc: TxnResult): number {
     const node = this.nodes.get(path);
     if (node === undefined) return Code.NoNode;
+    this.changeObserver?.beforeChange(path, node, false);
     node.acl = this.acls.intern(acl);
     node.aversion = version;
     rc.stat = this.statOf(node);
@@ -308,6 +324,7 @@ export class DataTree {
     if (prefix === null) return;
     const node = this.nodes.get(statPath(prefix));
     if (node === undefined) return;
+    this.changeObserver?.beforeChange(statPath(prefix), node, false);
     const st = new StatsTrack(node.data?.toString('utf8') ?? '');
     st.set('count', st.get('count') + countDiff);
     st.set('bytes', st.get('bytes') + bytesDiff);
@@ -331,6 +348,7 @@ export class DataTree {
     const st = new StatsTrack();
     st.set('count', count);
     st.set('bytes', bytes);
+    this.changeObserver?.beforeChange(statPath(path), node, false);
     node.data = Buffer.from(st.toString());
   }
 

@@ -110,10 +110,20 @@ export class Workload {
     return paths.length === 0 ? '/nothing-yet' : this.pick(paths);
   }
 
-  /** The live state as a DataDir snapshot reads it (a ZkServer has the same shape). */
-  get live(): { tree: DataTree; sessions: { sessions: Map<bigint, { timeoutMs: number }> } } {
-    const sessions = new Map([...this.sessions].map(([id, timeoutMs]) => [id, { timeoutMs }]));
-    return { tree: this.tree, sessions: { sessions } };
+  /**
+   * The live state as a DataDir snapshot reads it (a ZkServer has the same shape): the session
+   * table is read when the snapshot reads it, as the server's is.
+   */
+  get live(): { tree: DataTree; sessions: { readonly sessions: Map<bigint, { timeoutMs: number }> } } {
+    const own = this.sessions;
+    return {
+      tree: this.tree,
+      sessions: {
+        get sessions() {
+          return new Map([...own].map(([id, timeoutMs]) => [id, { timeoutMs }]));
+        },
+      },
+    };
   }
 
   /** A random write, session create or session close. */
@@ -214,8 +224,39 @@ export function committed(d: { append(h: Step['hdr'], t: Step['txn'], done: (e: 
 }
 
 /** Runs `steps` txns through a DataDir the way the server does: prep, log, then apply in order. */
-export async function runWorkload(dir: string, seed: number, steps: number, opts: { snapCount?: number; dataLogDir?: string; w?: Workload; sessionTimeoutMs?: number } = {}): Promise<Workload> {
-  const d = await DataDir.open({ dataDir: dir, dataLogDir: opts.dataLogDir, snapCount: opts.snapCount ?? 60, preAllocBytes: 64 * 1024, extendedTypesEnabled: true, random: seeded(seed), log: () => {} });
+export interface RunOptions {
+  snapCount?: number;
+  dataLogDir?: string;
+  w?: Workload;
+  sessionTimeoutMs?: number;
+  /**
+   * Nodes per snapshot slice, each slice waiting for the next batch of writes: every snapshot is
+   * then written while the workload goes on changing the tree.
+   */
+  interleaveSnapshots?: number;
+  log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export async function runWorkload(dir: string, seed: number, steps: number, opts: RunOptions = {}): Promise<Workload> {
+  let slicesWaiting: (() => void)[] = [];
+  let writing = true;
+  const nextBatch = (): Promise<void> => (writing ? new Promise((resolve) => slicesWaiting.push(resolve)) : Promise.resolve());
+  const batchApplied = (): void => {
+    const waiting = slicesWaiting;
+    slicesWaiting = [];
+    for (const f of waiting) f();
+  };
+  const d = await DataDir.open({
+    dataDir: dir,
+    dataLogDir: opts.dataLogDir,
+    snapCount: opts.snapCount ?? 60,
+    snapshotSliceUnits: opts.interleaveSnapshots,
+    snapshotYield: opts.interleaveSnapshots === undefined ? undefined : nextBatch,
+    preAllocBytes: 64 * 1024,
+    extendedTypesEnabled: true,
+    random: seeded(seed),
+    log: opts.log ?? (() => {}),
+  });
   const w = opts.w ?? new Workload(seed, d.initial, opts.sessionTimeoutMs);
   d.attach(w.live);
   const rnd = seeded(seed + 1);
@@ -226,8 +267,10 @@ export async function runWorkload(dir: string, seed: number, steps: number, opts
     for (let i = 0; i < n && done < steps; i++, done++) batch.push(w.randomStep());
     await Promise.all(batch.map((s) => committed(d, s)));
     for (const s of batch) w.apply(s);
-    d.attach(w.live);
+    batchApplied();
   }
+  writing = false;
+  batchApplied();
   await d.close();
   return w;
 }

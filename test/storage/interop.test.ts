@@ -1,7 +1,8 @@
 // interop.test.ts — zkts and Apache ZooKeeper 3.8 share data directories both ways:
 // - a dataDir ZooKeeper 3.8 wrote (fixtures/zk38) recovers to exactly the tree ZooKeeper served,
 //   as kazoo read it from ZooKeeper before the server was killed, with its sessions and digest;
-// - ZooKeeper 3.8 starts on a dataDir zkts wrote and serves the same tree, with no digest mismatch;
+// - ZooKeeper 3.8 starts on a dataDir zkts wrote (its snapshots written in slices while writes went
+//   on) and serves the same tree, with no digest mismatch;
 // - the zkts server keeps its tree across a restart and ZooKeeper serves it too.
 // The last two run the real ZooKeeper (java) and kazoo; they skip with the reason when missing.
 import { test } from 'node:test';
@@ -42,8 +43,9 @@ test('a dataDir written by ZooKeeper 3.8 recovers to the tree it served, session
 
 test('ZooKeeper 3.8 starts on a dataDir zkts wrote and serves the same tree', { skip: skipReal }, async (t) => {
   const dir = tempDir(t);
-  // Long session timeouts: ZooKeeper restores the sessions and would expire them mid-dump.
-  const w = await runWorkload(dir, 31, 1500, { snapCount: 400, sessionTimeoutMs: 120000 });
+  // Long session timeouts: ZooKeeper restores the sessions and would expire them mid-dump. Every
+  // snapshot is written a few nodes at a time while the workload goes on writing.
+  const w = await runWorkload(dir, 31, 1500, { snapCount: 400, sessionTimeoutMs: 120000, interleaveSnapshots: 3 });
   const zk = await startZooKeeper(dir, dir);
   try {
     assertSameDump(await kazooDump(zk.port, join(dir, 'zk.json')), dumpOf(w.tree), 'ZooKeeper vs zkts');
