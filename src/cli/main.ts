@@ -14,6 +14,8 @@ commands:
                      print a snapshot file as ZooKeeper's SnapshotFormatter does
   txnlog dump [--json] <file>
                      print a txn log file as ZooKeeper's TxnLogToolkit does
+  shell [-server host:port[/chroot]] [-timeout ms] [-r] [-waitforconnection] [-w json] [cmd args]
+                     a zkCli.sh-compatible shell; with a command, runs it and exits
   version            print the version
 `;
 
@@ -26,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
       return runSnapshotCommand(rest);
     case 'txnlog':
       return runTxnLogCommand(rest);
+    case 'shell':
+      return (await import('../shell/shell.js')).runShell(rest);
     case 'version': {
       const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
       console.log(`zkts ${pkg.version}`);

@@ -52,7 +52,7 @@ const artifacts = path.join(root, 'test-artifacts', 'cli-sessions');
 const ZKCLI = '/usr/share/zookeeper/bin/zkCli.sh';
 const CLI_MT = ['/usr/lib/zookeeper/bin/cli_mt', '/usr/bin/cli_mt'].find((p) => existsSync(p));
 
-const serverOptions: ServerOptions = {
+export const serverOptions: ServerOptions = {
   cfg: { extendedTypesEnabled: 'true' },
   systemProperties: { 'zookeeper.extendedTypesEnabled': 'true' },
 };
@@ -66,7 +66,7 @@ const EXIT_TIMEOUT_MS = 15_000;
 // ---------------------------------------------------------------------------------------------
 // The sessions
 
-interface Step {
+export interface Step {
   line: string;
   /** Watch notifications this command should make the client print (default 0). */
   events?: number;
@@ -79,7 +79,7 @@ interface Step {
 /** digest ACL id of alice:pw, as DigestAuthenticationProvider computes it. */
 const aliceDigest = `alice:${createHash('sha1').update('alice:pw').digest('base64')}`;
 
-const zkCliSteps: Step[] = [
+export const zkCliSteps: Step[] = [
   { line: 'create /zc top' },
   { line: 'create /zc again' }, // NodeExists
   { line: 'create -e /zc/eph e' },
@@ -211,7 +211,7 @@ const cliMtSteps: Step[] = [
 // ---------------------------------------------------------------------------------------------
 // The clients
 
-interface Dialect {
+export interface Dialect {
   name: string;
   exe: string;
   args(hostPort: string): string[];
@@ -228,7 +228,7 @@ interface Dialect {
 
 const count = (re: RegExp, s: string): number => s.match(re)?.length ?? 0;
 
-const zkCli: Dialect = {
+export const zkCli: Dialect = {
   name: 'zkCli.sh',
   exe: ZKCLI,
   args: (hostPort) => ['-server', hostPort],
@@ -258,13 +258,13 @@ const cliMt: Dialect = {
   noise: [/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}:\d+\(0x[0-9a-f]+\):ZOO_(?:INFO|WARN|DEBUG)@/],
 };
 
-interface Transcript {
+export interface Transcript {
   raw: string;
   normalised: string;
 }
 
 /** Runs `steps` through one client against one server and returns what it printed, step by step. */
-async function runSession(d: Dialect, server: ServerProcess, steps: Step[]): Promise<Transcript> {
+export async function runSession(d: Dialect, server: ServerProcess, steps: Step[]): Promise<Transcript> {
   // One pipe for stdout and stderr, so the order in which the client wrote them is kept.
   const child = spawn('sh', ['-c', 'exec "$0" "$@" 2>&1', d.exe, ...d.args(`${server.host}:${server.port}`)], {
     detached: true, // its own process group: zkCli.sh runs java as a child
@@ -385,7 +385,7 @@ function normalise(text: string, d: Dialect, port: number, strictOrder = process
 // ---------------------------------------------------------------------------------------------
 // Comparing
 
-function unifiedDiff(left: string, right: string, labels: [string, string]): string {
+export function unifiedDiff(left: string, right: string, labels: [string, string]): string {
   mkdirSync(artifacts, { recursive: true });
   const a = path.join(artifacts, `.diff-${process.pid}-a.txt`);
   const b = path.join(artifacts, `.diff-${process.pid}-b.txt`);
@@ -435,7 +435,11 @@ async function createSecret(server: ServerProcess): Promise<void> {
   }
 }
 
-describe('zkCli.sh and cli_mt sessions: Apache ZooKeeper vs the server under test', {
+// Only when run as a test file: test/shell/shell-session.test.ts imports the session and the
+// normaliser without running these comparisons again.
+const runDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+
+if (runDirectly) describe('zkCli.sh and cli_mt sessions: Apache ZooKeeper vs the server under test', {
   skip: missing === null ? false : `no real ZooKeeper: ${missing}`,
 }, () => {
   let reference: ServerProcess | undefined;
