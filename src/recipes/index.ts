@@ -1,3 +1,13 @@
 // index.ts — zkts/recipes: coordination recipes on zkts/client (locks, semaphores, elections,
 // barriers, queues, counters, caches), each with its guarantee stated where it is defined.
-export {};
+export { ExponentialBackoffRetry, RetryNTimes, RetryUntilElapsed, DEFAULT_RETRY, isTransient, withRetry } from './retry.js';
+export type { RetryPolicy } from './retry.js';
+export { Mutex, SemaphoreMutex } from './mutex.js';
+export type { LockOptions, MutexOptions } from './mutex.js';
+export { Semaphore } from './semaphore.js';
+export type { Lease } from './semaphore.js';
+export { LeaderLatch, LeaderSelector } from './leader.js';
+export type { LeaderLatchEvents, LeaderSelectorOptions } from './leader.js';
+export { DistributedAtomicLong, SharedCount } from './counter.js';
+export type { AtomicResult } from './counter.js';
+export { ensurePath, sequenceOf } from './paths.js';
