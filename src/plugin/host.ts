@@ -20,7 +20,7 @@ import type { AuthProvider } from '../server/auth/digest.js';
 import type { ReadResult } from '../server/reads.js';
 import type { TxnResult } from '../tree/data-tree.js';
 import type { Txn, TxnHeader } from '../tree/txn.js';
-import { Boundary, describe, FAULT } from './boundary.js';
+import { Boundary, describe, FAULT, HookFault } from './boundary.js';
 import { ListenerRunner, type TxnSource } from './change-listeners.js';
 import { type LoadedPlugin, loadPlugins } from './loader.js';
 import { NodeBehaviours } from './node-behaviours.js';
@@ -135,6 +135,8 @@ export class PluginHost {
         await this.runStops(this.instances);
         this.instances = [];
         this.phase = 'stopped';
+        const root = e instanceof HookFault ? e.cause : e;
+        if (root instanceof ZktsError) throw root; // a misuse of ctx, already naming the plugin
         throw new ZktsError('ZKTS_ERR_CONFIG', `${l.label}: setup ${describe(e)}`, { cause: e });
       }
       open = false;
