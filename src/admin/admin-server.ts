@@ -7,7 +7,13 @@
 //   GET /health   200 {"status":"ok"} while the process answers
 //   GET /ready    200 when the server serves clients, else 503
 // Every answer is built from the live server when the request arrives.
+// HTTPS as JettyAdminServer does it: admin.forceHttps serves HTTPS only, admin.portUnification
+// HTTP and HTTPS on the one port (told apart by the first byte, 0x16 opening a TLS handshake);
+// HTTPS answers carry Jetty's Strict-Transport-Security header (one day, subdomains included).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { ZktsError } from '../errors.js';
 import type { FourLetterView } from '../server/four-letter.js';
 import { CommandResponse, PRIMARY_NAMES, runCommand, type CommandContext } from './commands.js';
@@ -23,7 +29,21 @@ export interface AdminServerOptions {
   /** Builds the context (and a fresh FourLetterView) for one request. */
   context: () => CommandContext;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** HTTPS (admin.forceHttps / admin.portUnification); plain HTTP without it. */
+  tls?: AdminTls;
 }
+
+export interface AdminTls {
+  /** Key, certificate chain and trusted CAs (tls-front.ts storeContextOptions), TLS versions. */
+  context: SecureContextOptions;
+  /** admin.forceHttps: HTTPS only; otherwise HTTP and HTTPS on one port. */
+  forceHttps: boolean;
+  /** admin.needClientAuth: only clients with a trusted certificate. */
+  needClientAuth: boolean;
+}
+
+/** Jetty's SecureRequestCustomizer as JettyAdminServer sets it up. */
+const STS_HEADER = 'max-age=86400; includeSubDomains';
 
 export interface AdminServer {
   /** Where it listens (the port the OS chose when asked for 0). */
@@ -111,33 +131,62 @@ async function handle(opts: AdminServerOptions, req: IncomingMessage, res: Serve
 
 /** Starts listening; throws ZktsError('ZKTS_ERR_LISTEN') when the address cannot be bound. */
 export async function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {
-  const http: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if ((req.socket as Partial<TLSSocket>).encrypted === true) res.setHeader('Strict-Transport-Security', STS_HEADER);
     handle(opts, req, res).catch((e: unknown) => {
       opts.log?.('error', `admin server: ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
       if (!res.headersSent) send(res, 500, JSON_TYPE, writeJson({ error: 'Internal error' }));
       else res.destroy();
     });
-  });
-  http.keepAliveTimeout = opts.idleTimeoutMs;
-  http.timeout = opts.idleTimeoutMs;
+  };
+  const tls = opts.tls;
+  const http: Server | null = tls?.forceHttps === true ? null : createServer(onRequest);
+  const https: Server | null =
+    tls === undefined ? null : createHttpsServer({ ...tls.context, requestCert: tls.needClientAuth, rejectUnauthorized: tls.needClientAuth }, onRequest);
+  for (const s of [http, https]) {
+    if (s === null) continue;
+    s.keepAliveTimeout = opts.idleTimeoutMs;
+    s.timeout = opts.idleTimeoutMs;
+  }
+  https?.on('tlsClientError', (e: Error) => opts.log?.('warn', `admin server: TLS handshake failed: ${(e as Error & { reason?: string }).reason ?? e.message.trim()}`));
+  // One listener: the HTTP server itself, the HTTPS one, or (port unification) a TCP server that
+  // hands each connection to one of them by its first byte.
+  const listener: NetServer = http === null ? https! : https === null ? http : createNetServer((socket) => unify(socket, http, https));
   await new Promise<void>((resolve, reject) => {
-    http.once('error', (e: Error) => {
+    listener.once('error', (e: Error) => {
       reject(new ZktsError('ZKTS_ERR_LISTEN',
         `admin server: cannot listen on ${opts.host}:${opts.port}: ${e.message}; free the port, set admin.serverPort, or set admin.enableServer=false`,
         { cause: e }));
     });
-    http.listen(opts.port, opts.host, () => resolve());
+    listener.listen(opts.port, opts.host, () => resolve());
   });
-  const addr = http.address();
+  const addr = listener.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
-  opts.log?.('info', `admin server on http://${opts.host}:${port}${opts.commandUrl}`);
+  const scheme = tls === undefined ? 'http' : tls.forceHttps ? 'https' : 'http(s)';
+  opts.log?.('info', `admin server on ${scheme}://${opts.host}:${port}${opts.commandUrl}`);
   return {
     host: opts.host,
     port,
     close: () =>
       new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
+        listener.close(() => resolve());
+        http?.closeAllConnections();
+        https?.closeAllConnections();
       }),
   };
+}
+
+/** admin.portUnification: TLS (first byte 0x16) to the HTTPS server, anything else to HTTP. */
+function unify(socket: Socket, http: Server, https: Server): void {
+  socket.on('error', () => socket.destroy());
+  socket.once('data', (chunk: Buffer) => {
+    socket.pause();
+    socket.unshift(chunk);
+    if (chunk[0] === 0x16) {
+      https.emit('connection', socket); // the TLS socket reads what was put back
+      return;
+    }
+    http.emit('connection', socket);
+    socket.resume();
+  });
 }

@@ -9,7 +9,8 @@ import type { Connection } from '../server/connection.js';
 import { fourLetterView, type FourLetterOptions } from '../server/four-letter-host.js';
 import type { FourLetterView } from '../server/four-letter.js';
 import type { ZkServer } from '../server/zk-server.js';
-import { startAdminServer } from './admin-server.js';
+import { type AdminTls, startAdminServer } from './admin-server.js';
+import { adminTlsOptions } from '../server/tls-front.js';
 import { startMetricsServer } from './metrics.js';
 
 export { commandLinks } from './admin-server.js';
@@ -66,6 +67,12 @@ function initialConfig(cfg: ServerConfig): string | null {
   }
 }
 
+/** admin.forceHttps / admin.portUnification: HTTPS with the ssl.quorum.* stores, as JettyAdminServer. */
+function tlsOption(cfg: ServerConfig): { tls?: AdminTls } {
+  const tls = adminTlsOptions(cfg.properties);
+  return tls === undefined ? {} : { tls };
+}
+
 /** The AdminServer on admin.serverAddress:admin.serverPort, unless admin.enableServer=false. */
 export async function startAdmin(server: ZkServer, cfg: ServerConfig, opts: OpsOptions = {}): Promise<OpsEndpoint> {
   if (!cfg.admin.enableServer) return NOT_STARTED;
@@ -79,6 +86,7 @@ export async function startAdmin(server: ZkServer, cfg: ServerConfig, opts: OpsO
     idleTimeoutMs: cfg.admin.idleTimeout,
     context: () => ({ server, view: view(), initialConfig: config, properties: cfg.properties, snapDir }),
     log: (level, msg) => server.log(level, msg),
+    ...tlsOption(cfg),
   });
   return { address: { host: admin.host, port: admin.port }, close: () => admin.close() };
 }

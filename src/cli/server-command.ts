@@ -9,7 +9,7 @@ import { digestMd5Credentials, parseJaasConfig } from '../server/auth/jaas.js';
 import { loadConfig, parseConfig, type ServerConfig } from '../server/config.js';
 import { configFromEnv, hasDockerEnv } from '../server/config-env.js';
 import { fourLetterWordHandler } from '../server/four-letter-host.js';
-import { tlsSettings } from '../server/tls-config.js';
+import { adminTlsSettings, tlsSettings } from '../server/tls-config.js';
 import { ZkServer, type ServerOptions } from '../server/zk-server.js';
 import { txnLogSource } from '../plugin/txn-log-source.js';
 
@@ -132,7 +132,9 @@ export async function runServer(args: string[]): Promise<number> {
     throw e;
   });
   if (ops.admin.address) {
-    process.stderr.write(`zkts: admin server on http://${ops.admin.address.host}:${ops.admin.address.port}${cfg.admin.commandURL}\n`);
+    const tlsAdmin = adminTlsSettings(cfg.properties);
+    const scheme = tlsAdmin === undefined ? 'http' : tlsAdmin.forceHttps ? 'https' : 'http(s)';
+    process.stderr.write(`zkts: admin server on ${scheme}://${ops.admin.address.host}:${ops.admin.address.port}${cfg.admin.commandURL}\n`);
   }
   if (ops.metrics.address) {
     process.stderr.write(`zkts: Prometheus metrics on http://${ops.metrics.address.host}:${ops.metrics.address.port}/metrics\n`);

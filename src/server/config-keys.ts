@@ -86,6 +86,20 @@ export const READ_KEYS: ReadonlySet<string> = new Set([
   'ssl.sslProvider', // JDK or OPENSSL: zkts always uses Node's OpenSSL
   'ssl.handshakeDetectionTimeoutMillis', // ZooKeeper's client port does not use it either
   'X509AuthenticationProvider.superUser',
+  // AdminServer HTTPS (admin.forceHttps / admin.portUnification), with the quorum stores as JettyAdminServer
+  'admin.forceHttps',
+  'admin.portUnification',
+  'admin.needClientAuth',
+  'ssl.quorum.keyStore.location',
+  'ssl.quorum.keyStore.password',
+  'ssl.quorum.keyStore.passwordPath',
+  'ssl.quorum.keyStore.type',
+  'ssl.quorum.trustStore.location',
+  'ssl.quorum.trustStore.password',
+  'ssl.quorum.trustStore.passwordPath',
+  'ssl.quorum.trustStore.type',
+  'ssl.quorum.protocol',
+  'ssl.quorum.enabledProtocols',
   // zkts's own keys
   'jaasLoginConfig',
 ]);
@@ -110,8 +124,6 @@ export const UNSUPPORTED_WHEN: ReadonlyMap<string, (value: string) => boolean> =
   ['quorum.auth.enableSasl', isTrue],
   ['quorum.auth.serverRequireSasl', isTrue],
   ['quorum.auth.learnerRequireSasl', isTrue],
-  ['admin.portUnification', isTrue],
-  ['admin.forceHttps', isTrue],
   ['readonlymode.enabled', isTrue],
   ['emulate353TTLNodes', isTrue],
   ['snapshot.compression.method', notEmpty],

@@ -177,3 +177,37 @@ export function tlsSettings(cfg: TlsConfigInput): TlsSettings | undefined {
     handshakeTimeoutMs: 10_000,
   };
 }
+
+// ---- the AdminServer ---------------------------------------------------------------------------
+
+/** HTTPS for the AdminServer (JettyAdminServer): admin.forceHttps or admin.portUnification. */
+export interface AdminTlsSettings {
+  /** admin.forceHttps: HTTPS only; else admin.portUnification: HTTP and HTTPS on the one port. */
+  forceHttps: boolean;
+  /** admin.needClientAuth: a trusted client certificate is required (default false). */
+  needClientAuth: boolean;
+  /** ssl.quorum.keyStore.*: JettyAdminServer reads the quorum stores (QuorumX509Util), not ssl.*. */
+  keyStore: StoreSpec;
+  trustStore?: StoreSpec;
+  minVersion: SecureVersion;
+  maxVersion: SecureVersion;
+}
+
+/** The AdminServer's HTTPS settings, or undefined for plain HTTP (ZooKeeper's default). */
+export function adminTlsSettings(properties: ReadonlyMap<string, string>): AdminTlsSettings | undefined {
+  const bool = (key: string): boolean => javaParseBoolean(properties.get(`zookeeper.${key}`));
+  const forceHttps = bool('admin.forceHttps');
+  if (!forceHttps && !bool('admin.portUnification')) return undefined;
+  const keyStore = store(properties, 'zookeeper.ssl.quorum.keyStore');
+  if (keyStore === undefined) {
+    throw new ZktsError('ZKTS_ERR_CONFIG', `admin.${forceHttps ? 'forceHttps' : 'portUnification'}=true needs the AdminServer's key store: set ssl.quorum.keyStore.location and ssl.quorum.keyStore.password (JettyAdminServer uses the quorum stores)`);
+  }
+  const trustStore = store(properties, 'zookeeper.ssl.quorum.trustStore');
+  return {
+    forceHttps,
+    needClientAuth: bool('admin.needClientAuth'),
+    keyStore,
+    ...(trustStore === undefined ? {} : { trustStore }),
+    ...protocolRange(properties.get('zookeeper.ssl.quorum.enabledProtocols'), properties.get('zookeeper.ssl.quorum.protocol')),
+  };
+}

@@ -18,8 +18,8 @@ import { type SecureContextOptions, type Server as TlsServer, type TLSSocket, cr
 import { ZktsError } from '../errors.js';
 import type { Id } from '../protocol/records.js';
 import { x509ClientId, x509Ids } from './auth/x509.js';
-import type { TlsSettings } from './tls-config.js';
-import { loadKeyStore, loadTrustStore } from './tls-stores.js';
+import { adminTlsSettings, type TlsSettings } from './tls-config.js';
+import { loadKeyStore, loadTrustStore, type StoreSpec } from './tls-stores.js';
 
 /** 0x16: a TLS record of type handshake, the first byte a TLS client sends. */
 export const TLS_HANDSHAKE_RECORD_TYPE = 0x16;
@@ -37,18 +37,16 @@ export interface TlsLimits {
   maxCnxns?: number;
 }
 
-/** The secure context options from the stores, as Node's TLS takes them. */
+/** Key, certificate chain and trusted CAs from the stores, as Node's TLS takes them. */
+export function storeContextOptions(keyStore: StoreSpec, trustStore: StoreSpec | undefined): SecureContextOptions {
+  const km = loadKeyStore(keyStore);
+  const ca = trustStore === undefined ? undefined : loadTrustStore(trustStore);
+  return { key: km.key.export({ format: 'pem', type: 'pkcs8' }), cert: km.certChain.join(''), ...(ca === undefined ? {} : { ca }) };
+}
+
+/** The secure context options of the client port. */
 export function secureContextOptions(s: TlsSettings): SecureContextOptions {
-  const km = loadKeyStore(s.keyStore);
-  const ca = s.trustStore === undefined ? undefined : loadTrustStore(s.trustStore);
-  return {
-    key: km.key.export({ format: 'pem', type: 'pkcs8' }),
-    cert: km.certChain.join(''),
-    ...(ca === undefined ? {} : { ca }),
-    minVersion: s.minVersion,
-    maxVersion: s.maxVersion,
-    ciphers: s.ciphers,
-  };
+  return { ...storeContextOptions(s.keyStore, s.trustStore), minVersion: s.minVersion, maxVersion: s.maxVersion, ciphers: s.ciphers };
 }
 
 /** An address as a certificate's IP entries hold it: IPv4-mapped IPv6 as the IPv4 address. */
@@ -265,4 +263,12 @@ export class TlsFront {
 
 function contextKey(c: SecureContextOptions): string {
   return JSON.stringify([c.key, c.cert, c.ca]);
+}
+
+/** The AdminServer's HTTPS options (admin.forceHttps / admin.portUnification), or undefined for HTTP. */
+export function adminTlsOptions(properties: ReadonlyMap<string, string>): { context: SecureContextOptions; forceHttps: boolean; needClientAuth: boolean } | undefined {
+  const s = adminTlsSettings(properties);
+  if (s === undefined) return undefined;
+  const context = { ...storeContextOptions(s.keyStore, s.trustStore), minVersion: s.minVersion, maxVersion: s.maxVersion };
+  return { context, forceHttps: s.forceHttps, needClientAuth: s.needClientAuth };
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ZktsError } from '../../src/errors.js';
-import { DEFAULT_CIPHER_SUITES, cipherList, openSslCipherName, protocolRange, tlsSettings } from '../../src/server/tls-config.js';
+import { DEFAULT_CIPHER_SUITES, adminTlsSettings, cipherList, openSslCipherName, protocolRange, tlsSettings } from '../../src/server/tls-config.js';
 import { parseConfig } from '../../src/server/config.js';
 
 const props = (o: Record<string, string>): Map<string, string> => new Map(Object.entries(o).map(([k, v]) => [`zookeeper.${k}`, v]));
@@ -114,6 +114,8 @@ describe('the TLS keys in zoo.cfg', () => {
         'ssl.clientHostnameVerification=false', 'ssl.protocol=TLSv1.3', 'ssl.enabledProtocols=TLSv1.3,TLSv1.2',
         'ssl.ciphersuites=TLS_AES_128_GCM_SHA256', 'ssl.authProvider=x509', 'X509AuthenticationProvider.superUser=CN=root',
         'ssl.allowReverseDnsLookup=true', 'ssl.crl=true', 'ssl.ocsp=false',
+        'admin.portUnification=true', 'admin.forceHttps=false', 'admin.needClientAuth=true', 'ssl.quorum.keyStore.location=/q.p12',
+        'ssl.quorum.keyStore.password=q', 'ssl.quorum.trustStore.location=/qt.pem', 'ssl.quorum.protocol=TLSv1.2',
       ].join('\n'),
       { baseDir: '/tmp' },
     );
@@ -123,5 +125,10 @@ describe('the TLS keys in zoo.cfg', () => {
     assert.equal(s.clientAuth, 'want');
     assert.equal(s.ciphers, 'TLS_AES_128_GCM_SHA256');
     assert.equal(s.superUser, 'CN=root');
+    const admin = adminTlsSettings(cfg.properties)!;
+    assert.deepEqual(
+      { ...admin, keyStore: admin.keyStore.location, trustStore: admin.trustStore?.location },
+      { forceHttps: false, needClientAuth: true, keyStore: '/q.p12', trustStore: '/qt.pem', minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' },
+    );
   });
 });
