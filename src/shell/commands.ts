@@ -29,7 +29,7 @@ export interface Command {
 }
 
 /** Runs `fn`, turning ZooKeeper errors into zkCli's messages. */
-async function zk<T>(fn: () => Promise<T>): Promise<T> {
+export async function zk<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
@@ -114,6 +114,11 @@ const create: Command = {
       if (!Number.isInteger(ttlMs)) throw new CliError(`For input string: "${cl.opts.get('t')}"`);
     }
     const acl = aclText === undefined ? Ids.OPEN_ACL_UNSAFE : parseAcl(aclText, (m) => ctx.err(m));
+    if (acl.length === 0) {
+      // The Java client refuses an empty ACL before sending, with a KeeperException without a path.
+      ctx.err('KeeperErrorCode = InvalidACL');
+      throw new CliError('Acl is not valid : null');
+    }
     const created = await zk(() => ctx.zk.create(path, data ?? null, { mode, acl, ...(ttlMs === undefined ? {} : { ttlMs }) }));
     ctx.out(`Created ${created}`);
     return { path: created };
@@ -235,6 +240,7 @@ const setAcl: Command = {
   async run(ctx, cl) {
     const [path, text] = cl.args as [string, string];
     const acl = parseAcl(text, (m) => ctx.err(m));
+    if (acl.length === 0) throw new CliError('Acl is not valid : null');
     if (cl.opts.has('R')) {
       const nodes = await zk(() => subtree(ctx.zk, path));
       for (const n of nodes) await zk(() => ctx.zk.setACL(n, acl, { version: version(cl) }));

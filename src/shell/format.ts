@@ -99,6 +99,26 @@ export function zkErrorMessage(e: ZkError): string {
     case 'ZNEWCONFIGNOQUORUM':
       return 'No quorum of new config is connected and up-to-date with the leader of last commmitted config - try invoking reconfiguration after new servers are connected and synced';
     case 'ZQUOTAEXCEEDED': return `Quota has exceeded : ${p}`;
-    default: return e.message;
+    default: {
+      const words = JAVA_CODE_MESSAGES[e.code];
+      if (words === undefined || !e.message.startsWith('KeeperErrorCode = ')) return e.message;
+      return `KeeperErrorCode = ${words}${e.path === undefined ? '' : ` for ${e.path}`}`;
+    }
   }
 }
+
+/** KeeperException.getCodeMessage where its words are not the code's name. */
+const JAVA_CODE_MESSAGES: Partial<Record<string, string>> = {
+  ZNOTEMPTY: 'Directory not empty',
+  ZSESSIONEXPIRED: 'Session expired',
+  ZINVALIDCALLBACK: 'Invalid callback',
+  ZSESSIONMOVED: 'Session moved',
+  ZNOTREADONLY: 'Not a read-only call',
+  ZEPHEMERALONLOCALSESSION: 'Ephemeral node on local session',
+  ZNOWATCHER: 'No such watcher',
+  ZRECONFIGDISABLED: 'Reconfig is disabled',
+  ZSESSIONCLOSEDREQUIRESASLAUTH: 'Session closed because client failed to authenticate',
+  ZQUOTAEXCEEDED: 'Quota has exceeded',
+  ZTHROTTLEDOP: 'Op throttled due to high load',
+  ZREQUESTTIMEOUT: 'Request timeout',
+};

@@ -2,30 +2,32 @@
 // a zookeeper_limits node ("count=N,bytes=M", -1 for no limit) and a zookeeper_stats node with
 // the subtree's current count and bytes. The server keeps the stats up to date afterwards.
 import { type ZooKeeper, isZkError } from '../client/index.js';
-import { type Command, CliError, type CommandContext } from './commands.js';
+import { type Command, CliError, type CommandContext, zk } from './commands.js';
 import type { CommandLine } from './args.js';
 
 const QUOTA_ROOT = '/zookeeper/quota';
 const LIMITS = 'zookeeper_limits';
 const STATS = 'zookeeper_stats';
 
-/** StatsTrack's "key=value,…" text as a map. */
+/** StatsTrack(String): "key=value" pairs split on [,;]+; an empty value is -1. */
 export function parseStatsTrack(text: string): Map<string, number> {
   const m = new Map<string, number>();
-  for (const part of text.split(/[,;]/)) {
-    const eq = part.indexOf('=');
-    if (eq > 0) m.set(part.substring(0, eq).trim(), Number(part.substring(eq + 1)));
+  for (const part of text.split(/[,;]+/)) {
+    if (part === '') continue;
+    const [k, v] = part.split('=');
+    m.set(k!, v === undefined || v === '' ? -1 : Number(v));
   }
   return m;
 }
 
+/**
+ * StatsTrack.toString (3.8/3.9): count and bytes first; any other keys sorted after an extra "="
+ * (which old parsers ignore), each as ";key=value".
+ */
 export function formatStatsTrack(m: Map<string, number>): string {
-  const count = m.get('count') ?? -1;
-  const bytes = m.get('bytes') ?? -1;
-  let s = `count=${count},bytes=${bytes}`;
-  const ch = m.get('countHardLimit');
-  const bh = m.get('byteHardLimit');
-  if ((ch !== undefined && ch !== -1) || (bh !== undefined && bh !== -1)) s += `,countHardLimit=${ch ?? -1},byteHardLimit=${bh ?? -1}`;
+  let s = `count=${m.get('count') ?? -1},bytes=${m.get('bytes') ?? -1}`;
+  const rest = [...m.keys()].filter((k) => k !== 'count' && k !== 'bytes').sort();
+  if (rest.length > 0) s += `=${rest.map((k) => `;${k}=${m.get(k)}`).join('')}`;
   return s;
 }
 
@@ -35,20 +37,6 @@ async function ignoreExists(p: Promise<unknown>): Promise<void> {
   } catch (e) {
     if (!isZkError(e, 'ZNODEEXISTS')) throw e;
   }
-}
-
-async function usage(z: ZooKeeper, path: string): Promise<{ count: number; bytes: number }> {
-  let count = 0;
-  let bytes = 0;
-  const queue = [path];
-  while (queue.length > 0) {
-    const p = queue.shift()!;
-    const { data } = await z.getData(p);
-    count++;
-    bytes += data.length;
-    for (const c of await z.getChildren(p)) queue.push(p === '/' ? `/${c}` : `${p}/${c}`);
-  }
-  return { count, bytes };
 }
 
 async function readTrack(z: ZooKeeper, node: string): Promise<Map<string, number> | null> {
@@ -62,48 +50,76 @@ async function readTrack(z: ZooKeeper, node: string): Promise<Map<string, number
 
 const LIMIT_KEYS: Record<string, string> = { n: 'count', b: 'bytes', N: 'countHardLimit', B: 'byteHardLimit' };
 
-function checkPath(path: string): void {
-  if (path.startsWith(QUOTA_ROOT)) throw new CliError(`cannot set a quota under the path: ${QUOTA_ROOT}`);
-}
-
 export const setquota: Command = {
   usage: 'setquota -n|-b|-N|-B val path', spec: 'n:b:N:B:', min: 1, max: 1,
+  // SetQuotaCommand.exec and createQuota
   async run(ctx: CommandContext, cl: CommandLine) {
     const path = cl.args[0]!;
-    checkPath(path);
-    const given = [...cl.opts.entries()];
-    if (given.length === 0) throw new CliError(this.usage);
-    const z = ctx.zk;
-    const now = await usage(z, path).catch((e: unknown) => {
-      if (isZkError(e, 'ZNONODE')) throw new CliError(`Node does not exist: ${path}`);
-      throw e;
-    });
-    const quotaPath = QUOTA_ROOT + path;
-    let p = '';
-    for (const part of quotaPath.split('/').slice(1)) {
-      p += `/${part}`;
-      await ignoreExists(z.create(p, null));
+    if (path.startsWith(QUOTA_ROOT)) {
+      ctx.err(`cannot set a quota under the path: ${QUOTA_ROOT}`);
+      return { path, set: false };
     }
-    const limits = (await readTrack(z, `${quotaPath}/${LIMITS}`)) ?? new Map([['count', -1], ['bytes', -1]]);
-    for (const [k, v] of given) {
+    const quota = new Map([['count', -1], ['bytes', -1], ['countHardLimit', -1], ['byteHardLimit', -1]]);
+    for (const [k, v] of cl.opts) {
       const n = Number(v);
-      if (!Number.isInteger(n)) throw new CliError('NumberFormatException happens when parsing the option value');
-      if ((k === 'n' || k === 'N') && n <= 0) throw new CliError('the num quota must be greater than zero');
-      if ((k === 'b' || k === 'B') && n < 0) throw new CliError('the bytes quota must be greater than or equal to zero');
-      limits.set(LIMIT_KEYS[k]!, n);
+      if (!Number.isInteger(n)) {
+        ctx.err('NumberFormatException happens when parsing the option value');
+        return { path, set: false };
+      }
+      if ((k === 'n' || k === 'N') && n <= 0) {
+        ctx.err('the num quota must be greater than zero');
+        return { path, set: false };
+      }
+      if ((k === 'b' || k === 'B') && n < 0) {
+        ctx.err('the bytes quota must be greater than or equal to zero');
+        return { path, set: false };
+      }
+      quota.set(LIMIT_KEYS[k]!, n);
     }
-    const stats = formatStatsTrack(new Map([['count', now.count], ['bytes', now.bytes]]));
-    await ignoreExists(z.create(`${quotaPath}/${STATS}`, stats));
-    const text = formatStatsTrack(limits);
-    await ignoreExists(z.create(`${quotaPath}/${LIMITS}`, text));
-    await z.setData(`${quotaPath}/${LIMITS}`, text);
-    const count = limits.get('count') ?? -1;
-    const bytes = limits.get('bytes') ?? -1;
-    if (count !== -1 && count < now.count) ctx.out(`[Warning]: the count quota you create is less than the existing count:${now.count}`);
-    if (bytes !== -1 && bytes < now.bytes) ctx.out(`[Warning]: the bytes quota you create is less than the existing bytes:${now.bytes}`);
-    return { path, limits: text };
+    if (cl.opts.size === 0) {
+      ctx.err(this.usage);
+      return { path, set: false };
+    }
+    const z = ctx.zk;
+    if ((await zk(() => z.exists(path))) === null) throw new CliError(`${path} does not exist.`);
+    await zk(async () => {
+      for (const p of ['/zookeeper', QUOTA_ROOT]) await ignoreExists(z.create(p, null));
+      let quotaPath = QUOTA_ROOT;
+      for (const part of path.split('/').slice(1)) {
+        quotaPath += `/${part}`;
+        if ((await z.exists(quotaPath)) === null) await ignoreExists(z.create(quotaPath, null));
+      }
+      const statPath = `${quotaPath}/${STATS}`;
+      const limitPath = `${quotaPath}/${LIMITS}`;
+      let limits: Map<string, number>;
+      if ((await z.exists(limitPath)) === null) {
+        await z.create(limitPath, formatStatsTrack(quota));
+        await z.create(statPath, 'count=0,bytes=0');
+        limits = parseStatsTrack((await z.getData(limitPath)).data.toString('utf8'));
+      } else {
+        limits = parseStatsTrack((await z.getData(limitPath)).data.toString('utf8'));
+        for (const [k, v] of quota) if (v > -1) limits.set(k, v);
+      }
+      const stats = parseStatsTrack((await z.getData(statPath)).data.toString('utf8'));
+      checkQuota(ctx, limits, stats);
+      if (limits !== quota) await z.setData(limitPath, formatStatsTrack(limits));
+    });
+    return { path, set: true };
   },
 };
+
+/** SetQuotaCommand.checkQuota: warns when a limit is already below what the subtree holds. */
+function checkQuota(ctx: CommandContext, q: Map<string, number>, s: Map<string, number>): void {
+  const v = (m: Map<string, number>, k: string): number => m.get(k) ?? -1;
+  const count = v(s, 'count');
+  const bytes = v(s, 'bytes');
+  if ((v(q, 'count') > -1 && v(q, 'count') < count) || (v(q, 'countHardLimit') > -1 && v(q, 'countHardLimit') < count)) {
+    ctx.out(`[Warning]: the count quota you create is less than the existing count:${count}`);
+  }
+  if ((v(q, 'bytes') > -1 && v(q, 'bytes') < bytes) || (v(q, 'byteHardLimit') > -1 && v(q, 'byteHardLimit') < bytes)) {
+    ctx.out(`[Warning]: the bytes quota you create is less than the existing bytes:${bytes}`);
+  }
+}
 
 export const listquota: Command = {
   usage: 'listquota path', spec: '', min: 1, max: 1,

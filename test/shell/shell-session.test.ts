@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   type Dialect,
+  type Step,
   type Transcript,
   runSession,
   serverOptions,
@@ -46,6 +47,47 @@ function save(side: string, t: Transcript): void {
   writeFileSync(path.join(artifacts, `shell.${side}.txt`), t.normalised);
 }
 
+/** Commands the conformance script leaves out: quotas, history and redo, -w on ls and stat, setAcl -R, usage errors. */
+const extraSteps: Step[] = [
+  { line: 'create /q a' },
+  { line: 'create /q/b bb' },
+  { line: 'setquota -n 5 /q' },
+  { line: 'listquota /q' },
+  { line: 'setquota -b 100 /q' },
+  { line: 'listquota /q' },
+  { line: 'get /zookeeper/quota/q/zookeeper_limits' },
+  { line: 'get /zookeeper/quota/q/zookeeper_stats' },
+  { line: 'delquota -n /q' },
+  { line: 'listquota /q' },
+  { line: 'delquota /q' },
+  { line: 'listquota /q' },
+  { line: 'ls /zookeeper/quota' },
+  { line: 'setquota -n 1 /q' }, // less than the existing count: a warning
+  { line: 'setquota -n 1 /zookeeper/quota/q' },
+  { line: 'history' },
+  { line: 'redo 1' }, // create /q/b bb again
+  { line: 'redo 99' },
+  // Commands that trigger watches print nothing themselves, so nothing interleaves with the events.
+  { line: 'create /q/c c' },
+  { line: 'ls -w /q' },
+  { line: 'stat -w /q/b' },
+  { line: 'set /q/b b2', events: 1 },
+  { line: 'delete /q/c', events: 1 },
+  { line: 'setAcl -R /q world:anyone:cdrw' },
+  { line: 'getAcl -s /q/b' },
+  { line: 'ls -s /q' },
+  { line: 'ls' }, // usage
+  { line: 'create -c -e /q/x' },
+  { line: 'create -t 100 -e /q/x' },
+  { line: 'create /q/x x world:anyone' },
+  { line: 'addWatch /q' }, // default mode PERSISTENT_RECURSIVE
+  { line: 'set /q/b new', events: 1 },
+  { line: 'removewatches /q -a', events: 1 },
+  { line: 'removewatches /q' },
+  { line: 'getEphemerals /nothing' },
+  { line: 'quit', last: true },
+];
+
 const serverCommand = `${process.execPath} ${zktsMain} server`;
 
 describe('zkts shell runs zkCli.sh\'s scripted session', () => {
@@ -76,6 +118,22 @@ describe('zkts shell runs zkCli.sh\'s scripted session', () => {
     save('zkts-shell', subject);
     if (reference.normalised === subject.normalised) return;
     assert.fail(`zkts shell prints something else than zkCli.sh (normalised; raw in ${path.relative(root, artifacts)}/shell.*):\n` +
+      unifiedDiff(reference.normalised, subject.normalised, ['zkCli.sh', 'zkts shell']));
+  });
+
+  it('prints what zkCli.sh prints for quotas, history, redo, watches and usage errors', {
+    skip: zkCliMissing() ?? false,
+    timeout: 90_000,
+  }, async () => {
+    const [forCli, forShell] = await Promise.all([start(), start()]);
+    const [reference, subject] = await Promise.all([
+      runSession(zkCli, forCli, extraSteps),
+      runSession(zktsShell, forShell, extraSteps),
+    ]);
+    save('extra.zkcli', reference);
+    save('extra.zkts-shell', subject);
+    if (reference.normalised === subject.normalised) return;
+    assert.fail(`zkts shell prints something else than zkCli.sh (normalised; raw in ${path.relative(root, artifacts)}/shell.extra.*):\n` +
       unifiedDiff(reference.normalised, subject.normalised, ['zkCli.sh', 'zkts shell']));
   });
 
