@@ -16,7 +16,7 @@ interface TreeIndex {
 /** DataTree.deserialize's linking, with DataNode's HashSet<String>(8) of children. */
 function indexTree(img: SnapshotImage): TreeIndex {
   const byPath = new Map<string, SnapshotNodeRecord>();
-  const inserted = new Map<string, string[]>();
+  const inserted = new Map<string, Set<string>>(); // insertion-ordered, as the file has them
   for (const n of img.nodes) {
     const path = n.path === '' ? '/' : n.path;
     byPath.set(path, n);
@@ -24,13 +24,12 @@ function indexTree(img: SnapshotImage): TreeIndex {
     if (slash === -1) continue;
     const parent = slash === 0 ? '/' : n.path.slice(0, slash);
     if (!byPath.has(parent)) continue; // DataTree refuses such a file; here the node is not reachable
-    const list = inserted.get(parent) ?? [];
-    const name = n.path.slice(slash + 1);
-    if (!list.includes(name)) list.push(name);
-    inserted.set(parent, list);
+    let names = inserted.get(parent);
+    if (names === undefined) inserted.set(parent, (names = new Set()));
+    names.add(n.path.slice(slash + 1));
   }
   const children = new Map<string, string[]>();
-  for (const [p, names] of inserted) children.set(p, javaHashOrder(names, javaStringHash, 8));
+  for (const [p, names] of inserted) children.set(p, javaHashOrder([...names], javaStringHash, 8));
   return { byPath, children };
 }
 
