@@ -79,6 +79,7 @@ export class Shell {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         zk.off('state', onState);
+        void zk.close({ timeoutMs: 100 }).catch(() => undefined);
         reject(new CliError(`could not connect to ${host} within ${this.args.timeoutMs} ms`));
       }, this.args.timeoutMs);
       const onState = (s: SessionState): void => {
