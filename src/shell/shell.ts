@@ -10,8 +10,9 @@ import { type SessionState, type WatchedEvent, ZooKeeper } from '../client/index
 import { type ShellArgs, parseShellArgs, tokenize } from './args.js';
 import { type Command, type CommandContext, CliError, NODE_COMMANDS, runCommand } from './commands.js';
 import { delquota, listquota, setquota } from './quota.js';
+import { reconfig } from './reconfig.js';
 
-const COMMANDS: Record<string, Command> = { ...NODE_COMMANDS, setquota, listquota, delquota };
+const COMMANDS: Record<string, Command> = { ...NODE_COMMANDS, setquota, listquota, delquota, reconfig };
 
 /** Commands the shell itself handles (usage text as zkCli lists them). */
 const SHELL_COMMANDS: Record<string, string> = {

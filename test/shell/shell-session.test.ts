@@ -85,6 +85,10 @@ const extraSteps: Step[] = [
   { line: 'removewatches /q -a', events: 1 },
   { line: 'removewatches /q' },
   { line: 'getEphemerals /nothing' },
+  { line: 'reconfig -remove 3' }, // standalone: reconfig is disabled
+  { line: 'reconfig -add server.4=127.0.0.1:1:2;3 -members server.1=127.0.0.1:1:2;3' },
+  { line: 'config -s' },
+  { line: 'whoami' },
   { line: 'quit', last: true },
 ];
 
