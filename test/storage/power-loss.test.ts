@@ -152,7 +152,10 @@ test('self-check: the fault layer catches a txn log that acknowledges before fsy
  * The newest log with a txn appended but not yet fsynced (never acknowledged), as a power loss
  * leaves it when the disk wrote that txn's sectors back out of order: its first sector (checksum,
  * length) and its last (the 'B') reached the disk, a sector in between did not (it reads as the
- * zeros of preallocation).
+ * zeros of preallocation). In the simulated runs (ZKTS_POWER_SCATTER=1) the refused record is
+ * always the one after the last acknowledged txn, and more pieces of its unsynced batch may
+ * follow it, so a fix cannot ask for zeros after it: etcd's WAL asks whether the record holds an
+ * all-zero 512-byte-aligned sector (isTornEntry), in the newest file only.
  */
 async function tornUnackedRecord(t: { after(fn: () => void): void }): Promise<{ dir: string; lastAcked: bigint }> {
   const dir = tempDir(t, 'zkts-power-');
@@ -179,7 +182,7 @@ async function tornUnackedRecord(t: { after(fn: () => void): void }): Promise<{ 
   return { dir, lastAcked: w.tree.lastProcessedZxid };
 }
 
-test('a torn unacknowledged txn at the end of the newest log is the end of the log, not corruption', { todo: 'zkts bug: recovery refuses to start (checksum mismatch) after a power loss that tore the last, never-acknowledged batch out of order; see the report in the commit message' }, async (t) => {
+test('a torn unacknowledged txn at the end of the newest log is the end of the log, not corruption', { todo: 'zkts bug: LogFileReader calls the torn, never-acknowledged last record a checksum mismatch and recovery refuses to start; it should cut it off as a torn tail' }, async (t) => {
   const { dir, lastAcked } = await tornUnackedRecord(t);
   let r: ReturnType<typeof recover> | null = null;
   try {
