@@ -4,7 +4,9 @@
 // history); reading a pipe it prints no prompt, as zkCli without JLine; with a command after the
 // flags it runs that one command and exits non-zero when it failed. `-w json` prints one JSON
 // object per command (and per watch event) instead.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import readline from 'node:readline';
 import { type SessionState, type WatchedEvent, ZooKeeper } from '../client/index.js';
 import { type ShellArgs, parseShellArgs, tokenize } from './args.js';
@@ -272,14 +274,35 @@ async function pipeLoop(shell: Shell): Promise<number> {
   return shell.exitCode;
 }
 
+/** Where the interactive shell keeps its history between runs (ZKTS_SHELL_HISTORY overrides). */
+function historyFile(): string {
+  return process.env.ZKTS_SHELL_HISTORY ?? path.join(homedir(), '.zkts_shell_history');
+}
+
+function loadHistory(): string[] {
+  try {
+    return readFileSync(historyFile(), 'utf8').split('\n').filter((l) => l !== '').reverse().slice(0, 1000);
+  } catch {
+    return [];
+  }
+}
+
 async function interactiveLoop(shell: Shell): Promise<number> {
   const rl = readline.createInterface({
+    history: loadHistory(),
     input: process.stdin,
     output: process.stdout,
     terminal: true,
     historySize: 1000,
     removeHistoryDuplicates: true,
     completer: (line: string, cb: (err: null, result: [string[], string]) => void) => shell.complete(line, cb),
+  });
+  rl.on('history', (h: string[]) => {
+    try {
+      writeFileSync(historyFile(), `${[...h].reverse().join('\n')}\n`, { mode: 0o600 });
+    } catch {
+      // history is a convenience: an unwritable home directory does not stop the shell
+    }
   });
   // Redraw the prompt when the session's state changes (CONNECTING → CONNECTED …).
   const refresh = (): void => rl.setPrompt(shell.prompt);
