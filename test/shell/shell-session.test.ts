@@ -3,7 +3,8 @@
 // the normalised transcripts (same normaliser: zxids, session ids, times, ports, banners) must be
 // identical. The zkCli half is skipped when java or zkCli.sh is missing; the zkts shell half then
 // still runs and is checked against zkCli's messages taken from its source (CliWrapperException,
-// StatPrinter, ZooKeeperMain's WATCHER:: lines).
+// StatPrinter, ZooKeeperMain's WATCHER:: lines). With java and Apache ZooKeeper, both sessions
+// are also run against two real ZooKeeper servers.
 // Transcripts are written to test-artifacts/cli-sessions/shell.*.txt.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,7 +22,7 @@ import {
   zkCli,
   zkCliSteps,
 } from '../conformance/cli-sessions.test.js';
-import { type ServerProcess, startCommandServer } from '../conformance/differential.js';
+import { type ServerProcess, javaZooKeeperMissing, startCommandServer, startJavaZooKeeper } from '../conformance/differential.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const zktsMain = path.join(root, 'dist', 'cli', 'main.js');
@@ -139,6 +140,22 @@ describe('zkts shell runs zkCli.sh\'s scripted session', () => {
     if (reference.normalised === subject.normalised) return;
     assert.fail(`zkts shell prints something else than zkCli.sh (normalised; raw in ${path.relative(root, artifacts)}/shell.extra.*):\n` +
       unifiedDiff(reference.normalised, subject.normalised, ['zkCli.sh', 'zkts shell']));
+  });
+
+  it('prints what zkCli.sh prints against Apache ZooKeeper too', {
+    skip: zkCliMissing() ?? javaZooKeeperMissing() ?? false,
+    timeout: 120_000,
+  }, async () => {
+    const [forCli, forShell] = await Promise.all([startJavaZooKeeper(serverOptions), startJavaZooKeeper(serverOptions)]);
+    servers.push(forCli, forShell);
+    for (const [name, steps] of [['zookeeper', zkCliSteps], ['extra.zookeeper', extraSteps]] as const) {
+      const [reference, subject] = await Promise.all([runSession(zkCli, forCli, steps), runSession(zktsShell, forShell, steps)]);
+      save(`${name}.zkcli`, reference);
+      save(`${name}.zkts-shell`, subject);
+      if (reference.normalised === subject.normalised) continue;
+      assert.fail(`against ZooKeeper, zkts shell prints something else than zkCli.sh (${name}):\n` +
+        unifiedDiff(reference.normalised, subject.normalised, ['zkCli.sh', 'zkts shell']));
+    }
   });
 
   it('prints zkCli\'s messages and watch events (zkCli.sh not needed)', { timeout: 60_000 }, async () => {
