@@ -48,6 +48,8 @@ export class LockInternals {
     private readonly driver: LockDriver,
     retry?: RetryPolicy,
     private readonly data: Buffer | null = null,
+    /** The names of the nodes that queue together (the read-write lock puts two in one queue). */
+    private readonly queueNames: readonly string[] = [lockName],
   ) {
     this.retry = retry ?? DEFAULT_RETRY;
   }
@@ -89,7 +91,7 @@ export class LockInternals {
   async participants(): Promise<string[]> {
     try {
       const names = await withRetry(this.retry, () => this.zk.getChildren(this.basePath));
-      return bySequence(names.filter((n) => n.includes(this.lockName)));
+      return bySequence(names.filter((n) => this.queueNames.some((q) => n.includes(q))));
     } catch (e) {
       if (isZkError(e) && e.code === 'ZNONODE') return [];
       throw e;
