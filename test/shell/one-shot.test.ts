@@ -71,6 +71,16 @@ describe('zkts shell one-shot mode', () => {
     assert.equal(l.stdout, '[one, zookeeper]\n');
   });
 
+  it('works inside a chroot given in -server', async () => {
+    await shell('create', '/app');
+    const c = await run(process.execPath, [zktsMain, 'shell', '-server', `${hostPort}/app`, 'create', '-e', '/in', 'x']);
+    assert.deepEqual(c, { code: 0, stdout: 'Created /in\n', stderr: '' });
+    const l = await run(process.execPath, [zktsMain, 'shell', '-server', `${hostPort}/app`, 'ls', '/']);
+    assert.deepEqual(l, { code: 0, stdout: '[]\n', stderr: '' }); // the ephemeral went with its session
+    await run(process.execPath, [zktsMain, 'shell', '-server', `${hostPort}/app`, 'create', '/kept', 'k']);
+    assert.deepEqual(await shell('get', '/app/kept'), { code: 0, stdout: 'k\n', stderr: '' });
+  });
+
   it('exits 1 with zkCli\'s message on stderr when ZooKeeper refuses', async () => {
     assert.deepEqual(await shell('get', '/missing'), { code: 1, stdout: '', stderr: 'Node does not exist: /missing\n' });
     await shell('create', '/dup');
