@@ -19,3 +19,4 @@ export type { WaitOptions } from './barrier.js';
 export { DistributedQueue } from './queue.js';
 export { PersistentNode, GroupMember } from './persistent-node.js';
 export type { PersistentNodeEvents } from './persistent-node.js';
+export { MultiLock } from './multi-lock.js';

@@ -17,7 +17,8 @@ export function isTransient(e: unknown): boolean {
 }
 
 /**
- * Curator's ExponentialBackoffRetry: base × a random factor in [1, 2^(attempt+1)), capped at
+ * Curator's ExponentialBackoffRetry: base × a random factor in [1, 2^(attempt+1) − 1] (Curator's
+ * max(1, nextInt(1 << (attempt + 1)))), capped at
  * maxSleepMs, at most maxRetries times (bounded at 29 so the shift cannot overflow).
  */
 export class ExponentialBackoffRetry implements RetryPolicy {
