@@ -10,16 +10,18 @@ export interface ShellArgs {
   waitForConnection: boolean;
   /** `-w json` (or `--json`): one JSON object per command, for scripts. */
   json: boolean;
+  /** Which zkCli to print like: 3.9 adds "zxid: N" to WatchedEvent lines. */
+  compat: '3.8' | '3.9';
   /** A command to run once (one-shot mode), or [] for the interactive shell. */
   command: string[];
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
-const VALUE_FLAGS = new Set(['-server', '-timeout', '-client-configuration', '-w']);
+const VALUE_FLAGS = new Set(['-server', '-timeout', '-client-configuration', '-w', '-compat']);
 
 export function parseShellArgs(argv: readonly string[]): Parsed<ShellArgs> {
-  const a: ShellArgs = { server: 'localhost:2181', timeoutMs: 30_000, readOnly: false, waitForConnection: false, json: false, command: [] };
+  const a: ShellArgs = { server: 'localhost:2181', timeoutMs: 30_000, readOnly: false, waitForConnection: false, json: false, compat: '3.8', command: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (VALUE_FLAGS.has(arg)) {
@@ -30,6 +32,9 @@ export function parseShellArgs(argv: readonly string[]): Parsed<ShellArgs> {
         const n = Number(v);
         if (!Number.isInteger(n) || n <= 0) return { ok: false, error: `Error: -timeout takes a positive number of milliseconds, not '${v}'` };
         a.timeoutMs = n;
+      } else if (arg === '-compat') {
+        if (v !== '3.8' && v !== '3.9') return { ok: false, error: `Error: -compat takes 3.8 or 3.9, not '${v}'` };
+        a.compat = v;
       } else if (arg === '-w') {
         if (v !== 'json') return { ok: false, error: `Error: -w takes 'json', not '${v}'` };
         a.json = true;

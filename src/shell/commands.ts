@@ -77,17 +77,36 @@ const ls: Command = {
 };
 
 const get: Command = {
-  usage: 'get [-s] [-w] path', spec: 'sw', min: 1, max: 1,
+  usage: 'get [-s] [-w] [-b] [-x] path', spec: 'swbx', min: 1, max: 1,
   async run(ctx, cl) {
     const path = cl.args[0]!;
     const { data, stat } = await zk(() => ctx.zk.getData(path, { watch: cl.opts.has('w') }));
     // The client cannot tell null data from empty data; zkCli prints "null" for the former.
-    const text = data.length === 0 ? 'null' : data.toString('utf8');
+    const bytes = data.length === 0 ? Buffer.from('null') : data;
+    // 3.9's -b (Base64OutputFormatter) and -x (HexDumpOutputFormatter, commons-io's HexDump)
+    const text = cl.opts.has('b') ? bytes.toString('base64') : cl.opts.has('x') ? hexDump(bytes) : bytes.toString('utf8');
     ctx.out(text);
     if (cl.opts.has('s')) ctx.out(statLines(stat).join('\n'));
     return { data: data.length === 0 ? null : data.toString('utf8'), stat: statJson(stat) };
   },
 };
+
+/** org.apache.commons.io.HexDump.dump at offset 0: 16 bytes a line, uppercase hex, printable ASCII. */
+export function hexDump(data: Uint8Array): string {
+  let out = '';
+  for (let off = 0; off < data.length; off += 16) {
+    const row = data.subarray(off, off + 16);
+    let hexes = '';
+    let chars = '';
+    for (let i = 0; i < 16; i++) {
+      const b = row[i];
+      hexes += b === undefined ? '   ' : `${b.toString(16).toUpperCase().padStart(2, '0')} `;
+      if (b !== undefined) chars += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
+    }
+    out += `${off.toString(16).toUpperCase().padStart(8, '0')} ${hexes}${chars}\n`;
+  }
+  return out;
+}
 
 function createMode(cl: CommandLine): CreateMode {
   const e = cl.opts.has('e');

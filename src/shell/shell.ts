@@ -107,7 +107,8 @@ export class Shell {
       return;
     }
     // MyWatcher: printMessage("WATCHER::"), printMessage(event.toString())
-    this.io.stdout(`\nWATCHER::\n\nWatchedEvent state:${ev.state} type:${ev.type} path:${ev.path ?? 'null'}\n`);
+    const zxid = this.args.compat === '3.9' ? ` zxid: ${ev.zxid}` : '';
+    this.io.stdout(`\nWATCHER::\n\nWatchedEvent state:${ev.state} type:${ev.type} path:${ev.path ?? 'null'}${zxid}\n`);
   }
 
   /** ZooKeeperMain.executeLine */
@@ -221,7 +222,7 @@ export class Shell {
 /** `zkts shell [flags] [command args]`: returns the process exit code. */
 export async function runShell(argv: readonly string[], io: ShellIo = processIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout(`usage: zkts shell [-server host:port[,host:port][/chroot]] [-timeout ms] [-r] [-waitforconnection] [-w json] [cmd args]\n${usageText()}`);
+    io.stdout(`usage: zkts shell [-server host:port[,host:port][/chroot]] [-timeout ms] [-r] [-waitforconnection] [-w json] [-compat 3.8|3.9] [cmd args]\n${usageText()}`);
     return 0;
   }
   const parsed = parseShellArgs(argv);

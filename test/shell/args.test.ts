@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCommandOptions, parseShellArgs, tokenize } from '../../src/shell/args.js';
+import { hexDump } from '../../src/shell/commands.js';
 import { javaDate, parseAcl, permString, statLines } from '../../src/shell/format.js';
 import { formatStatsTrack, parseStatsTrack } from '../../src/shell/quota.js';
 
@@ -13,15 +14,15 @@ describe('parseShellArgs', () => {
   it('has zkCli\'s defaults', () => {
     assert.deepEqual(parseShellArgs([]), {
       ok: true,
-      value: { server: 'localhost:2181', timeoutMs: 30_000, readOnly: false, waitForConnection: false, json: false, command: [] },
+      value: { server: 'localhost:2181', timeoutMs: 30_000, readOnly: false, waitForConnection: false, json: false, compat: '3.8', command: [] },
     });
   });
 
   it('reads every flag, and the command after them', () => {
-    const r = parseShellArgs(['-server', 'a:1,b:2/app', '-timeout', '5000', '-r', '-waitforconnection', '-w', 'json', 'ls', '-R', '/x']);
+    const r = parseShellArgs(['-server', 'a:1,b:2/app', '-timeout', '5000', '-r', '-waitforconnection', '-w', 'json', '-compat', '3.9', 'ls', '-R', '/x']);
     assert.deepEqual(r, {
       ok: true,
-      value: { server: 'a:1,b:2/app', timeoutMs: 5000, readOnly: true, waitForConnection: true, json: true, command: ['ls', '-R', '/x'] },
+      value: { server: 'a:1,b:2/app', timeoutMs: 5000, readOnly: true, waitForConnection: true, json: true, compat: '3.9', command: ['ls', '-R', '/x'] },
     });
   });
 
@@ -37,6 +38,7 @@ describe('parseShellArgs', () => {
     assert.equal(parseShellArgs(['-timeout', '0']).ok, false);
     assert.equal(parseShellArgs(['-bogus']).ok, false);
     assert.equal(parseShellArgs(['-w', 'xml']).ok, false);
+    assert.equal(parseShellArgs(['-compat', '3.7']).ok, false);
   });
 });
 
@@ -101,6 +103,14 @@ describe('formatters', () => {
       'pZxid = 0x1c', 'cversion = 3', 'dataVersion = 2', 'aclVersion = 1', 'ephemeralOwner = 0x1000039057d0002',
       'dataLength = 4', 'numChildren = 5',
     ]);
+  });
+
+  it('hexDump lays bytes out as commons-io HexDump.dump (3.9\'s get -x)', () => {
+    assert.equal(hexDump(Buffer.from('hello')), `00000000 68 65 6C 6C 6F ${'   '.repeat(11)}hello\n`);
+    const bytes = Buffer.from([...Buffer.from('0123456789abcdef'), 0x00, 0x7f, 0x41]);
+    assert.equal(hexDump(bytes),
+      '00000000 30 31 32 33 34 35 36 37 38 39 61 62 63 64 65 66 0123456789abcdef\n' +
+      `00000010 00 7F 41 ${'   '.repeat(13)}..A\n`);
   });
 
   it('StatsTrack text round-trips as ZooKeeper 3.8 writes it', () => {
