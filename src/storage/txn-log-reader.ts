@@ -42,6 +42,23 @@ function diskError(file: string, offset: number, what: string): ZktsError {
   );
 }
 
+const SECTOR_BYTES = 512;
+
+/** Whether `entry` (at file offset `at`) holds a whole 512-byte file sector of zeros. */
+function hasZeroSector(entry: Buffer, at: number): boolean {
+  for (let s = Math.ceil(at / SECTOR_BYTES) * SECTOR_BYTES; s + SECTOR_BYTES <= at + entry.length; s += SECTOR_BYTES) {
+    let zero = true;
+    for (let i = s - at; i < s - at + SECTOR_BYTES; i++) {
+      if (entry[i] !== 0) {
+        zero = false;
+        break;
+      }
+    }
+    if (zero) return true;
+  }
+  return false;
+}
+
 /** One log file read front to back through a window, without loading it whole. */
 export class LogFileReader {
   /** Offset just past the last whole entry. */
@@ -54,6 +71,9 @@ export class LogFileReader {
   private winStart = 0;
   private pos = FILE_HEADER_BYTES;
   private done = false;
+
+  /** Set on the newest log: an entry with a whole zero sector is a torn write, not corruption. */
+  tolerateTornSectors = false;
 
   private constructor(
     readonly path: string,
@@ -114,6 +134,10 @@ export class LogFileReader {
     if (body[len] !== END_OF_RECORD) return this.end(true);
     const txnBytes = body.subarray(0, len);
     if (BigInt(adler32(txnBytes)) !== checksum) {
+      // In the newest log, an entry past the last fsync can reach the disk with a sector missing
+      // (sectors written back out of order before a power loss). It was never acknowledged, so
+      // it ends the log, as etcd's WAL treats it; a flipped bit elsewhere is still corruption.
+      if (this.tolerateTornSectors && hasZeroSector(this.bytes(at, 12 + len + 1)!, at)) return this.end(true);
       throw diskError(this.path, at, `checksum mismatch (stored ${checksum}, computed ${adler32(txnBytes)})`);
     }
     let entry: TxnEntry;
@@ -167,6 +191,7 @@ export function* readTxnLog(
       opts.onTail?.({ file: f.path, validEnd: 0, tornTail: false, headerless: true });
       return;
     }
+    r.tolerateTornSectors = newest;
     try {
       for (let rec = r.next(); rec !== null; rec = r.next()) {
         if (rec.hdr.zxid >= fromZxid) yield rec;

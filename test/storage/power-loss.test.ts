@@ -182,7 +182,7 @@ async function tornUnackedRecord(t: { after(fn: () => void): void }): Promise<{ 
   return { dir, lastAcked: w.tree.lastProcessedZxid };
 }
 
-test('a torn unacknowledged txn at the end of the newest log is the end of the log, not corruption', { todo: 'zkts bug: LogFileReader calls the torn, never-acknowledged last record a checksum mismatch and recovery refuses to start; it should cut it off as a torn tail' }, async (t) => {
+test('a torn unacknowledged txn at the end of the newest log is the end of the log, not corruption', async (t) => {
   const { dir, lastAcked } = await tornUnackedRecord(t);
   let r: ReturnType<typeof recover> | null = null;
   try {
