@@ -1,0 +1,79 @@
+// session-loss.test.ts — what the recipes do when the connection or the session goes: a leader
+// stops leading while suspended and leads again when its session resumes with its node; a cache
+// reloads after a restart and reports what changed meanwhile; a lock holder whose session expires
+// loses the lock to the next contender, whose fencing token is larger — the case tokens exist for.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ZooKeeper } from '../../src/client/index.js';
+import { LeaderLatch, Mutex, TreeCache } from '../../src/recipes/index.js';
+import { TestingServer } from '../../src/testing/index.js';
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('leader latch: not leader while suspended, leader again after the session resumes', async () => {
+  await using server = await TestingServer.start({ dataDir: true, tickTime: 200 });
+  await using zk = await ZooKeeper.connect(server.connectString, { sessionTimeoutMs: 4000, reconnectDelayMs: 50 });
+  const latch = new LeaderLatch(zk, '/sl/latch', 'me');
+  const seen: string[] = [];
+  latch.on('isLeader', () => seen.push('leader'));
+  latch.on('notLeader', () => seen.push('not'));
+  latch.start();
+  assert.equal(await latch.await({ timeoutMs: 5000 }), true);
+  await server.stop();
+  await until('suspension', () => zk.state === 'suspended');
+  assert.equal(latch.hasLeadership, false);
+  await server.restart();
+  await until('leadership back', () => latch.hasLeadership);
+  assert.deepEqual(seen, ['leader', 'not', 'leader']);
+  await latch.close();
+});
+
+test('tree cache: after a reconnect it reloads and reports changes made while it was away', async () => {
+  await using server = await TestingServer.start({ dataDir: true, tickTime: 200 });
+  // the longest reconnect pause, every time: the changes below happen while this client is away
+  await using zk = await ZooKeeper.connect(server.connectString, { sessionTimeoutMs: 8000, reconnectDelayMs: 1500, random: () => 0.999 });
+  await zk.create('/sc');
+  await zk.create('/sc/x', '1');
+  const cache = new TreeCache(zk, '/sc');
+  await cache.start();
+  const events: string[] = [];
+  cache.on('added', (n) => events.push(`+${n.path}`));
+  cache.on('removed', (n) => events.push(`-${n.path}`));
+  await server.restart();
+  {
+    await using other = await ZooKeeper.connect(server.connectString);
+    await other.delete('/sc/x');
+    await other.create('/sc/y', '2');
+  }
+  assert.notEqual(zk.state, 'connected', 'the changes were made while the cache was disconnected');
+  await until('the cache to follow', () => cache.get('/sc/x') === undefined && cache.get('/sc/y') !== undefined);
+  assert.deepEqual(events.sort(), ['+/sc/y', '-/sc/x']);
+  await cache.close();
+});
+
+test('mutex: a holder whose session ends loses the lock; the next holder has a larger token', async () => {
+  await using server = await TestingServer.start({ tickTime: 100 });
+  const a = await ZooKeeper.connect(server.connectString, { reconnectDelayMs: 50 });
+  await using b = await ZooKeeper.connect(server.connectString);
+  const ma = new Mutex(a, '/sl/lock');
+  const mb = new Mutex(b, '/sl/lock');
+  await ma.acquire();
+  const tokenA = ma.token!;
+  const waiting = mb.acquire({ timeoutMs: 10_000 });
+  // a's session ends without a noticing first (as after a long GC pause): closed from elsewhere
+  const expired = new Promise<void>((r) => a.once('expired', () => r()));
+  const hijack = await ZooKeeper.connect(server.connectString, { sessionId: a.sessionId, sessionPassword: a.sessionPassword });
+  await hijack.close();
+  assert.equal(await waiting, true, 'the next contender takes the lock');
+  assert.equal(ma.isHeld, true, 'while the old holder may still believe it holds it');
+  assert.ok(mb.token! > tokenA, `the new token ${mb.token} is above the stale one ${tokenA}: a fenced resource refuses the old holder`);
+  await expired;
+  await mb.release();
+  await a.close();
+});
