@@ -83,7 +83,7 @@ const get: Command = {
     const { data, stat } = await zk(() => ctx.zk.getData(path, { watch: cl.opts.has('w') }));
     // The client cannot tell null data from empty data; zkCli prints "null" for the former.
     const bytes = data.length === 0 ? Buffer.from('null') : data;
-    // 3.9's -b (Base64OutputFormatter) and -x (HexDumpOutputFormatter, commons-io's HexDump)
+    // 3.9's -b (Base64OutputFormatter) and -x (HexDumpOutputFormatter, Netty's prettyHexDump)
     const text = cl.opts.has('b') ? bytes.toString('base64') : cl.opts.has('x') ? hexDump(bytes) : bytes.toString('utf8');
     ctx.out(text);
     if (cl.opts.has('s')) ctx.out(statLines(stat).join('\n'));
@@ -91,21 +91,20 @@ const get: Command = {
   },
 };
 
-/** org.apache.commons.io.HexDump.dump at offset 0: 16 bytes a line, uppercase hex, printable ASCII. */
+const HEX_RULE = '+--------+-------------------------------------------------+----------------+';
+
+/** Netty's ByteBufUtil.prettyHexDump (3.9's HexDumpOutputFormatter): a boxed table, 16 bytes a row. */
 export function hexDump(data: Uint8Array): string {
-  let out = '';
+  if (data.length === 0) return '';
+  let out = `         +-------------------------------------------------+\n         |  0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f |\n${HEX_RULE}`;
   for (let off = 0; off < data.length; off += 16) {
     const row = data.subarray(off, off + 16);
-    let hexes = '';
-    let chars = '';
-    for (let i = 0; i < 16; i++) {
-      const b = row[i];
-      hexes += b === undefined ? '   ' : `${b.toString(16).toUpperCase().padStart(2, '0')} `;
-      if (b !== undefined) chars += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
-    }
-    out += `${off.toString(16).toUpperCase().padStart(8, '0')} ${hexes}${chars}\n`;
+    const hexes = [...row].map((b) => ` ${b.toString(16).padStart(2, '0')}`).join('');
+    const chars = [...row].map((b) => (b <= 0x1f || b >= 0x7f ? '.' : String.fromCharCode(b))).join('');
+    const missing = 16 - row.length;
+    out += `\n|${off.toString(16).padStart(8, '0')}|${hexes}${'   '.repeat(missing)} |${chars}${' '.repeat(missing)}|`;
   }
-  return out;
+  return `${out}\n${HEX_RULE}`;
 }
 
 function createMode(cl: CommandLine): CreateMode {

@@ -105,12 +105,16 @@ describe('formatters', () => {
     ]);
   });
 
-  it('hexDump lays bytes out as commons-io HexDump.dump (3.9\'s get -x)', () => {
-    assert.equal(hexDump(Buffer.from('hello')), `00000000 68 65 6C 6C 6F ${'   '.repeat(11)}hello\n`);
+  it('hexDump lays bytes out as Netty\'s ByteBufUtil.prettyHexDump (3.9\'s get -x)', () => {
+    const rule = '+--------+-------------------------------------------------+----------------+';
+    const head = '         +-------------------------------------------------+\n' +
+      '         |  0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f |\n' + rule;
+    assert.equal(hexDump(Buffer.from('hello')), `${head}\n|00000000| 68 65 6c 6c 6f${'   '.repeat(11)} |hello${' '.repeat(11)}|\n${rule}`);
     const bytes = Buffer.from([...Buffer.from('0123456789abcdef'), 0x00, 0x7f, 0x41]);
-    assert.equal(hexDump(bytes),
-      '00000000 30 31 32 33 34 35 36 37 38 39 61 62 63 64 65 66 0123456789abcdef\n' +
-      `00000010 00 7F 41 ${'   '.repeat(13)}..A\n`);
+    assert.equal(hexDump(bytes), `${head}\n` +
+      '|00000000| 30 31 32 33 34 35 36 37 38 39 61 62 63 64 65 66 |0123456789abcdef|\n' +
+      `|00000010| 00 7f 41${'   '.repeat(13)} |..A${' '.repeat(13)}|\n${rule}`);
+    assert.equal(hexDump(Buffer.alloc(0)), '');
   });
 
   it('StatsTrack text round-trips as ZooKeeper 3.8 writes it', () => {
