@@ -9,6 +9,10 @@
 // every holder's token is larger than all earlier holders', and a guarded resource that refuses
 // tokens smaller than the largest it has seen is safe even then. Listen for the client's
 // 'suspended' / 'expired' events to stop work early.
+//
+// Reentrancy is per Mutex object (JavaScript has no threads to own a lock): every acquire on an
+// object that holds the lock succeeds at once. Give each task that needs exclusion from the others
+// in the same process its own Mutex (or use SemaphoreMutex, which is not reentrant).
 import type { ZooKeeper } from '../client/index.js';
 import { LockInternals, standardDriver } from './lock-internals.js';
 import type { RetryPolicy } from './retry.js';
