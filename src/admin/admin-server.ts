@@ -148,7 +148,10 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     s.keepAliveTimeout = opts.idleTimeoutMs;
     s.timeout = opts.idleTimeoutMs;
   }
-  https?.on('tlsClientError', (e: Error) => opts.log?.('warn', `admin server: TLS handshake failed: ${(e as Error & { reason?: string }).reason ?? e.message.trim()}`));
+  https?.on('tlsClientError', (e: Error, socket: TLSSocket) => {
+    opts.log?.('warn', `admin server: TLS handshake failed: ${(e as Error & { reason?: string }).reason ?? e.message.trim()}`);
+    socket.destroy();
+  });
   // One listener: the HTTP server itself, the HTTPS one, or (port unification) a TCP server that
   // hands each connection to one of them by its first byte.
   const listener: NetServer = http === null ? https! : https === null ? http : createNetServer((socket) => unify(socket, http, https));

@@ -86,6 +86,7 @@ export class TlsFront {
     this.tls.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       const reason = (err as Error & { reason?: string }).reason ?? err.message.trim();
       this.host.log('warn', `TLS handshake with ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'} failed: ${reason}`);
+      socket.destroy(); // Node leaves a server socket open on a handshake timeout
     });
   }
 

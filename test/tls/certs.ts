@@ -5,6 +5,7 @@
 // ZooKeeper's PemReader wants) and PKCS#12, by OpenSSL and, when keytool is there, by the JDK.
 // EC P-256 keys: quick to make.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -58,7 +59,8 @@ function newCa(dir: string, name: string, subject: string): void {
   run('openssl', ['req', '-x509', '-new', '-key', `${name}.key`, '-out', `${name}.pem`, '-days', '30', '-subj', subject,
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
   writeFileSync(path.join(dir, `${name}.index`), '');
-  writeFileSync(path.join(dir, `${name}.serial`), `${(Math.floor(Math.random() * 0xffffff) + 0x100000).toString(16)}\n`);
+  // an even number of hex digits (openssl reads the serial file as hex bytes), not starting with 0
+  writeFileSync(path.join(dir, `${name}.serial`), `1${randomBytes(8).toString('hex').slice(1)}\n`);
   writeFileSync(path.join(dir, `${name}.cnf`), [
     '[ca]', 'default_ca = this', '[this]', `dir = ${dir}`, `database = ${dir}/${name}.index`, `serial = ${dir}/${name}.serial`,
     `new_certs_dir = ${dir}`, `certificate = ${dir}/${name}.pem`, `private_key = ${dir}/${name}.key`, 'default_md = sha256',

@@ -295,6 +295,32 @@ describe('TLS on secureClientPort', { skip: skip ?? false }, () => {
     }
   });
 
+  it('drops a connection that never completes its handshake, not an idle session', async () => {
+    const properties = new Map([
+      ['zookeeper.ssl.keyStore.location', pki.server.pem],
+      ['zookeeper.ssl.trustStore.location', pki.ca],
+    ]);
+    const tls = { ...tlsSettings({ secureClientPort: 0, secureClientPortAddress: '127.0.0.1', properties })!, handshakeTimeoutMs: 300 };
+    const logs: string[] = [];
+    const server = new ZkServer(testOptions({ tls, log: (l, m) => logs.push(`${l} ${m}`) }));
+    await server.start();
+    const port = server.tls!.address!.port;
+    try {
+      const idle = await connectTls('127.0.0.1', port, as(pki, 'alice'));
+      const silent = net.connect(port, '127.0.0.1');
+      silent.on('error', () => {});
+      const closed = new Promise<void>((r) => silent.once('close', () => r()));
+      await pollUntil('the silent socket to be dropped', 5000, async () => (silent.destroyed ? true : undefined));
+      await closed;
+      assert.ok(logs.some((l) => /TLS handshake with .* failed: TLS handshake timeout/.test(l)), logs.join('\n'));
+      // the session, established before the silent socket connected, has outlived the handshake timeout and still answers
+      assert.equal((await idle.request({ type: OpCode.exists, path: '/', watch: false })).err, Code.OK);
+      idle.destroy();
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('reloads the key store and the trust store when their files change', async () => {
     const keyStore = path.join(pki.dir, 'reload-keystore.pem');
     const trustStore = path.join(pki.dir, 'reload-truststore.pem');
