@@ -160,6 +160,12 @@ describe('TLS on secureClientPort', { skip: skip ?? false }, () => {
       alice.destroy();
       await refused(connectTls('127.0.0.1', s.tlsPort, as(pki, 'bob'))); // no SAN
       await s.logged(/refused: client certificate does not name 127\.0\.0\.1/);
+      // CVE-2026-24281: 127.0.0.1 resolves back to localhost, but a certificate that names only
+      // localhost does not name the client's address, and no name is looked up to make it match
+      const dnsOnly = pki.issue('dns-only', '/O=zkts test/CN=dns-only', { san: 'DNS:localhost' });
+      const before = s.logs.length;
+      await refused(connectTls('127.0.0.1', s.tlsPort, { ca: pki.ca, cert: dnsOnly.cert, key: dnsOnly.key }));
+      await pollUntil('the refusal', 5000, async () => (s.logs.slice(before).some((l) => /CN=dns-only|does not name 127\.0\.0\.1/.test(l)) ? true : undefined));
     } finally {
       await s.server.stop();
     }
