@@ -128,11 +128,11 @@ export function loadKeyStore(spec: StoreSpec): KeyMaterial {
   const entry = p12.keys[0];
   if (entry === undefined) fail(spec, 'holds no private key; a key store needs the server\'s key and certificate');
   if (p12.keys.length > 1) fail(spec, `holds ${p12.keys.length} private keys; zkts needs exactly one in the key store`);
-  // The leaf is the certificate that belongs to the key; the rest of the store is its chain.
-  const publicKey = entry.key.asymmetricKeyType === undefined ? null : entry.key;
+  // The leaf is the certificate that belongs to the key (same localKeyId, or else the key
+  // matches); the rest of the store is its chain.
   const certs = p12.certs.map((c) => ({ ...c, x509: certificate(spec, c.der) }));
   const leafIndex = certs.findIndex((c) =>
-    entry.localKeyId !== null && c.localKeyId !== null ? c.localKeyId.equals(entry.localKeyId) : publicKey !== null && c.x509.checkPrivateKey(entry.key),
+    entry.localKeyId !== null && c.localKeyId !== null ? c.localKeyId.equals(entry.localKeyId) : c.x509.checkPrivateKey(entry.key),
   );
   if (leafIndex < 0) fail(spec, 'holds a private key without its certificate');
   const leaf = certs[leafIndex]!;
