@@ -71,9 +71,18 @@ function newCa(dir: string, name: string, subject: string): void {
   ].join('\n'));
 }
 
-/** Makes the PKI; call cleanup() when done. */
+/** Makes the PKI; call cleanup() when done (a PKI that fails half-way removes itself). */
 export function makePki(): Pki {
   const dir = mkdtempSync(path.join(tmpdir(), 'zkts-tls-'));
+  try {
+    return build(dir);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function build(dir: string): Pki {
   newCa(dir, 'ca', '/CN=zkts test CA/O=zkts test');
   newCa(dir, 'other-ca', '/CN=someone else CA/O=elsewhere');
   const file = (name: string): string => path.join(dir, name);
