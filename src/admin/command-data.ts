@@ -6,7 +6,7 @@ import { sep, delimiter } from 'node:path';
 import { EOL } from 'node:os';
 import { formatJavaHex, formatJavaSocketAddress } from '../server/four-letter-format.js';
 import { summaryAverage } from '../server/four-letter-mntr.js';
-import { runFourLetterWord, type ConnectionView, type FourLetterView } from '../server/four-letter.js';
+import { runFourLetterWord, watchSummaryCounts, type ConnectionView, type FourLetterView } from '../server/four-letter.js';
 import type { SessionTracker } from '../server/session-tracker.js';
 import { JsonNumber, javaDouble, type Json } from './json.js';
 
@@ -145,17 +145,11 @@ export function watchesByPath(view: FourLetterView): Map<string, Json> {
 
 /** wchs: WatchesSummary.toMap. */
 export function watchSummary(view: FourLetterView): Map<string, Json> {
-  const watches = view.dataWatches();
-  const paths = new Set<string>();
-  let total = 0;
-  for (const w of watches) {
-    for (const p of w.paths) paths.add(p);
-    total += w.paths.length;
-  }
+  const s = watchSummaryCounts(view);
   return new Map<string, Json>([
-    ['num_connections', watches.length],
-    ['num_paths', paths.size],
-    ['num_total_watches', total],
+    ['num_connections', s.connections],
+    ['num_paths', s.paths],
+    ['num_total_watches', s.total],
   ]);
 }
 

@@ -408,7 +408,8 @@ function formatDirs(view: FourLetterView): string {
   return `datadir_size: ${d.txnLogDirBytes}\nlogdir_size: ${d.snapDirBytes}\n`; // same swap as conf
 }
 
-function formatWatchSummary(view: FourLetterView): string {
+/** The data-watch table summed up, as wchs and the watch_summary command report it. */
+export function watchSummaryCounts(view: FourLetterView): { connections: number; paths: number; total: number } {
   const watches = view.dataWatches();
   const paths = new Set<string>();
   let total = 0;
@@ -416,7 +417,12 @@ function formatWatchSummary(view: FourLetterView): string {
     for (const p of w.paths) paths.add(p);
     total += w.paths.length;
   }
-  return `${watches.length} connections watching ${paths.size} paths\nTotal watches:${total}\n`;
+  return { connections: watches.length, paths: paths.size, total };
+}
+
+function formatWatchSummary(view: FourLetterView): string {
+  const s = watchSummaryCounts(view);
+  return `${s.connections} connections watching ${s.paths} paths\nTotal watches:${s.total}\n`;
 }
 
 function formatWatchesByConnection(view: FourLetterView): string {
