@@ -46,7 +46,8 @@ class Fail {
   constructor(readonly code: number) {}
 }
 
-const MULTI_WRITE_OPS = new Set<number>([
+/** The ops a multi may hold (all writes); reads belong in multiRead. */
+export const MULTI_WRITE_OPS: ReadonlySet<number> = new Set<number>([
   OpCode.create,
   OpCode.create2,
   OpCode.createContainer,

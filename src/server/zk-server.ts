@@ -34,7 +34,7 @@ import { DigestMd5Server, saslIds, saslProvider } from './auth/sasl-digest-md5.j
 import { OutstandingChanges } from './change-records.js';
 import { Connection, type ConnectionHost, type OutputLimits, PauseReason } from './connection.js';
 import { sessionPassword } from './java-random.js';
-import { Prep } from './prep.js';
+import { MULTI_WRITE_OPS, Prep } from './prep.js';
 import { Reads } from './reads.js';
 import { SessionTracker, type Session } from './session-tracker.js';
 import { ServerStats } from './server-stats.js';
@@ -125,19 +125,8 @@ interface Entry {
   onApplied?: (rc: TxnResult) => void;
 }
 
-const WRITE_TYPES = new Set<number>([
-  OpCode.create,
-  OpCode.create2,
-  OpCode.createContainer,
-  OpCode.createTTL,
-  OpCode.delete,
-  OpCode.setData,
-  OpCode.setACL,
-  OpCode.check,
-  OpCode.multi,
-  OpCode.reconfig,
-  OpCode.closeSession,
-]);
+/** Requests that become txns: the ops a multi may hold, and setACL, multi, reconfig, closeSession. */
+const WRITE_TYPES = new Set<number>([...MULTI_WRITE_OPS, OpCode.setACL, OpCode.multi, OpCode.reconfig, OpCode.closeSession]);
 
 export class ZkServer implements ConnectionHost {
   readonly tree: DataTree;
