@@ -26,7 +26,7 @@ export interface TreeView {
   /** A superset of the child names at `zxid`: names that `get` reads as absent may be in it. */
   childNames(path: string): string[];
   /** Every node as of `zxid`, some maybe more than once, for collecting the ACL lists in use. */
-  nodes(): Iterable<ZNode>;
+  nodes(): Iterator<ZNode>;
   /** How many nodes were copied because they changed while the view was open. */
   readonly preserved: number;
   close(): void;
@@ -47,15 +47,18 @@ export class StillTree implements TreeView {
 
   childNames(path: string): string[] {
     const kids = this.tree.nodes.get(path)?.children;
-    return kids === null || kids === undefined ? [] : Array.from(kids);
+    return kids === null || kids === undefined || kids.size === 0 ? NO_NAMES : Array.from(kids);
   }
 
-  nodes(): Iterable<ZNode> {
+  nodes(): Iterator<ZNode> {
     return this.tree.nodes.values();
   }
 
   close(): void {}
 }
+
+/** Shared by every leaf: never written to. */
+const NO_NAMES: string[] = [];
 
 function preImage(n: ZNode): ZNode {
   const c = new ZNode(n.data, n.acl, n.czxid, n.ctime, n.ephemeralOwner);
@@ -109,16 +112,28 @@ export class FrozenTree implements TreeView, NodeChangeObserver {
 
   childNames(path: string): string[] {
     const kids = this.tree.nodes.get(path)?.children ?? null;
-    const names = kids === null ? [] : Array.from(kids);
     const gone = this.deleted.get(path);
-    if (gone !== undefined) for (const name of gone) if (kids === null || !kids.has(name)) names.push(name);
+    if (gone === undefined) return kids === null || kids.size === 0 ? NO_NAMES : Array.from(kids);
+    const names = kids === null ? [] : Array.from(kids);
+    for (const name of gone) if (kids === null || !kids.has(name)) names.push(name);
     return names;
   }
 
   /** Live nodes not changed since zxid (at the moment the iterator reaches them), then pre-images. */
-  *nodes(): Iterable<ZNode> {
-    for (const [path, n] of this.tree.nodes) if (n.czxid <= this.zxid && !this.pre.has(path)) yield n;
-    yield* this.pre.values();
+  nodes(): Iterator<ZNode> {
+    const live = this.tree.nodes.entries();
+    let copies: Iterator<ZNode> | null = null;
+    const next = (): IteratorResult<ZNode> => {
+      if (copies === null) {
+        for (let r = live.next(); r.done !== true; r = live.next()) {
+          const [path, n] = r.value;
+          if (n.czxid <= this.zxid && !this.pre.has(path)) return { done: false, value: n };
+        }
+        copies = this.pre.values();
+      }
+      return copies.next();
+    };
+    return { next };
   }
 
   /** Stops recording; the view must not be read after. */

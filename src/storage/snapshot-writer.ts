@@ -138,7 +138,7 @@ export class SnapshotSerializer {
           this.w.long(id).int(timeoutMs);
           if (!more()) return false;
         }
-        this.aclScan = this.view.nodes()[Symbol.iterator]();
+        this.aclScan = this.view.nodes();
         this.phase = 'aclScan';
         return true;
       case 'aclScan':

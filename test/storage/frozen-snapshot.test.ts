@@ -99,7 +99,7 @@ class Probe implements TreeView {
     this.on(`children ${path}`);
     return names;
   }
-  nodes(): Iterable<NonNullable<ReturnType<TreeView['get']>>> {
+  nodes(): ReturnType<TreeView['nodes']> {
     return this.inner.nodes();
   }
   close(): void {
