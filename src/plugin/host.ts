@@ -69,7 +69,9 @@ export interface PluginHostOptions {
   baseDir?: string;
 }
 
-const DEFAULT_SYNC_DEADLINE_MS = 50;
+// Generous: a synchronous hook cannot be interrupted, so this only turns a slow one into a failed
+// request; a tight figure would fail requests on a GC pause or a loaded machine.
+const DEFAULT_SYNC_DEADLINE_MS = 1000;
 const DEFAULT_ASYNC_DEADLINE_MS = 5000;
 const BUILTIN_SCHEMES = new Set(['world', 'auth', 'ip', 'digest', 'sasl', 'super', 'x509']);
 /** Never staged: keeping a session alive, closing it, authenticating it, re-arming its watches. */
