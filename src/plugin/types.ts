@@ -280,7 +280,7 @@ export interface PluginDefinition<O> {
   version?: string;
   /** The typed options: a schema of `option.*` specs, or a validating function. */
   options?: OptionsSchema | OptionsValidator<O>;
-  /** Default deadline of this plugin's synchronous hooks (ms; default 50). */
+  /** Default deadline of this plugin's synchronous hooks (ms; default 1000). */
   syncDeadlineMs?: number;
   /** Default deadline of setup, listener calls, protocol start and stop (ms; default 5000). */
   asyncDeadlineMs?: number;

@@ -169,7 +169,9 @@ test('DataDir snapshots every snapCount/2 + random(snapCount/2) txns and rolls t
   const v2 = join(dir, 'version-2');
   const snaps = listDataFiles(v2, 'snapshot').map((s) => Number(s.zxid));
   const gaps = snaps.slice(2).map((z, i) => z - snaps[i + 1]!);
-  for (const g of gaps) assert.ok(g >= 40 && g <= 115, `snapshot gap ${g}`);
+  // snapCount/2 + random(snapCount/2), plus the txns applied while a sliced snapshot was still
+  // being written (a trigger during one is skipped, as ZooKeeper skips it when busy).
+  for (const g of gaps) assert.ok(g >= 40 && g <= 230, `snapshot gap ${g}`);
   // One log per snapshot taken while running (the startup snapshot precedes the first log).
   const logs = listDataFiles(v2, 'log').length;
   assert.ok(logs === snaps.length - 1 || logs === snaps.length, `${logs} logs for ${snaps.length} snapshots`);
