@@ -11,6 +11,7 @@ import type { FourLetterView } from '../server/four-letter.js';
 import type { ZkServer } from '../server/zk-server.js';
 import { type AdminTls, startAdminServer } from './admin-server.js';
 import { adminTlsOptions } from '../server/tls-front.js';
+import { pluginMetricFamilies } from '../plugin/metrics.js';
 import { startMetricsServer } from './metrics.js';
 
 export { commandLinks } from './admin-server.js';
@@ -100,6 +101,7 @@ export async function startMetrics(server: ZkServer, cfg: ServerConfig, opts: Op
     port: mp.httpPort,
     exportProcessMetrics: mp.exportJvmInfo,
     view: viewOf(server, cfg, opts),
+    extraFamilies: () => (server.plugins === null ? [] : pluginMetricFamilies(server.plugins.status())),
     log: (level, msg) => server.log(level, msg),
   });
   return { address: { host: metrics.host, port: metrics.port }, close: () => metrics.close() };

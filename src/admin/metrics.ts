@@ -16,6 +16,8 @@ export interface MetricsServerOptions {
   exportProcessMetrics: boolean;
   /** The live state, read at each scrape. */
   view: () => FourLetterView;
+  /** More families to serve at each scrape (the plugins' counters). */
+  extraFamilies?: () => MetricFamily[];
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -33,8 +35,13 @@ export function collectFamilies(view: FourLetterView, processMetrics: ProcessMet
 }
 
 /** The /metrics body; `names` (the name[] parameters) keeps only those families when not empty. */
-export function metricsText(view: FourLetterView, processMetrics: ProcessMetrics | null, names: readonly string[] = []): string {
-  let families = collectFamilies(view, processMetrics);
+export function metricsText(
+  view: FourLetterView,
+  processMetrics: ProcessMetrics | null,
+  names: readonly string[] = [],
+  extra: readonly MetricFamily[] = [],
+): string {
+  let families = [...collectFamilies(view, processMetrics), ...extra];
   if (names.length > 0) families = families.filter((f) => names.includes(f.name));
   return renderPrometheusText(families);
 }
@@ -53,7 +60,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     }
     let body: string;
     try {
-      body = metricsText(opts.view(), processMetrics, url.searchParams.getAll('name[]'));
+      body = metricsText(opts.view(), processMetrics, url.searchParams.getAll('name[]'), opts.extraFamilies?.() ?? []);
     } catch (e) {
       opts.log?.('error', `/metrics: ${(e as Error).stack ?? String(e)}`);
       res.writeHead(500, { 'Content-Type': 'text/plain' }).end('Internal error\n');

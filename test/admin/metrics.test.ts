@@ -11,6 +11,8 @@ import { startMetrics, type OpsEndpoint } from '../../src/admin/index.js';
 import { renderPrometheusText } from '../../src/admin/prometheus-text.js';
 import { parseConfig, PROMETHEUS_METRICS_PROVIDER } from '../../src/server/config.js';
 import { startServer } from '../server/start-server.js';
+import { definePlugin } from '../../src/plugin/index.js';
+import { startWithPlugins } from '../plugin/helpers.js';
 import { parsePrometheusText, type Family } from './prometheus-parser.js';
 import { startScenario, type Scenario } from './scenario.js';
 
@@ -123,6 +125,24 @@ describe('Prometheus /metrics configuration', () => {
     } finally {
       await metrics.close();
       await server.stop();
+    }
+  });
+
+  it('serves the plugins\' counters (zkts_plugin_*) when plugins are loaded', async () => {
+    const tap = definePlugin({ name: 'tap', setup: (ctx) => ctx.changeListener({ onTxn: () => {} }) });
+    const f = await startWithPlugins([tap]);
+    const port = await freePort();
+    const cfg = parseConfig([...PROMETHEUS, `metricsProvider.httpPort=${port}`, `clientPort=${f.port}`,
+      'dataDir=/tmp/zkts-metrics-test'].join('\n'), { baseDir: '/tmp' });
+    const metrics = await startMetrics(f.server, cfg);
+    try {
+      const { families } = await scrape(port);
+      const names = [...families.keys()].filter((n) => n.startsWith('zkts_plugin_'));
+      assert.ok(names.length > 0, 'plugin families are served');
+      assert.ok(families.has('znode_count'));
+    } finally {
+      await metrics.close();
+      await f.stop();
     }
   });
 
