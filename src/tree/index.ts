@@ -1,0 +1,8 @@
+// zkts/tree — the replicated state: DataTree, txns, watches, quotas. No I/O.
+export { DataTree, type TxnResult, ZOOKEEPER_PATH, QUOTA_PATH, CONFIG_PATH } from './data-tree.js';
+export type { Txn, TxnHeader } from './txn.js';
+export { errorTxn } from './txn.js';
+export { ZNode } from './znode.js';
+export { WatchManager, WatchMode, type Watcher } from './watch-manager.js';
+export { StatsTrack, QuotaIndex } from './quota.js';
+export { ephemeralKind, CONTAINER_EPHEMERAL_OWNER } from './ephemeral-type.js';
