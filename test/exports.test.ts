@@ -24,7 +24,7 @@ test('the documented entry points are there', async () => {
 });
 
 test('createServer serves with ZooKeeper defaults for what is left out', async () => {
-  const { createServer } = (await import('zkts')) as typeof import('../src/index.js');
+  const { createServer } = await import('zkts');
   const server = createServer({ port: 0, log: () => {} });
   const { port } = await server.start();
   assert.ok(port > 0);
