@@ -18,7 +18,7 @@ import { purgeOldFiles } from './purge.js';
 import { FrozenTree } from './frozen-tree.js';
 import { recover, type RecoveredState } from './recovery.js';
 import { SnapshotAbandoned, writeSnapshotFile, type SnapshotFileResult } from './snapshot-writer.js';
-import { TxnLogWriter, type LogFs } from './txn-log.js';
+import { TxnLogWriter, nodeLogFs, type LogFs } from './txn-log.js';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -125,11 +125,14 @@ export class DataDir {
     const d = new DataDir(opts, state);
     mkdirSync(versionDir(opts.dataDir), { recursive: true });
     const t0 = performance.now();
-    const r = await writeSnapshotFile(new FrozenTree(state.tree), state.sessions, versionDir(opts.dataDir), { sliceMs: 50 });
+    const r = await writeSnapshotFile(new FrozenTree(state.tree), state.sessions, versionDir(opts.dataDir), { sliceMs: 50, syncDir: d.syncDir });
     d.noteSnapshot(r, t0);
     d.startPurging();
     return d;
   }
+
+  /** The snapshot directory is synced as the log's is (off the event loop; a test's LogFs sees it). */
+  private readonly syncDir = (dir: string): Promise<void> => (this.opts.logFs ?? nodeLogFs).syncDir(dir);
 
   /** DatadirCleanupManager: purge now, then every purgeInterval. */
   private startPurging(): void {
@@ -214,6 +217,7 @@ export class DataDir {
         sliceUnits: this.opts.snapshotSliceUnits,
         yieldTurn: this.opts.snapshotYield,
         shouldStop: () => this.closed,
+        syncDir: this.syncDir,
       });
       this.noteSnapshot(r, t0);
       return r.file;

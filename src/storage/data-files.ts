@@ -3,6 +3,7 @@
 // first txn>`, snapshots `snapshot.<hex zxid>` (plus .gz/.snappy when compressed); every file
 // starts with FileHeader {int magic; int version = 2; long dbid}.
 import { closeSync, fsyncSync, openSync, readdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const VERSION_DIR = 'version-2';
@@ -71,12 +72,25 @@ export function logFilesFrom(logs: DataFile[], snapshotZxid: bigint): DataFile[]
   return logs.filter((f) => f.zxid >= start);
 }
 
-/** fsync a directory so that a create, rename or unlink in it is durable. */
+/**
+ * fsync a directory so that a create, rename or unlink in it is durable. Blocks the thread (it
+ * can take 100 ms when the disk is busy): for recovery, before the server serves.
+ */
 export function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** fsyncDir off the event loop, for a server that is serving. */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }

@@ -27,7 +27,7 @@ import { OPEN_ACL_UNSAFE, aclKey } from '../tree/acl-cache.js';
 import type { DataTree } from '../tree/data-tree.js';
 import type { ZNode } from '../tree/znode.js';
 import { ChunkedWriter } from './chunked-writer.js';
-import { FORMAT_VERSION, SNAP_MAGIC, fsyncDir, snapshotName } from './data-files.js';
+import { FORMAT_VERSION, SNAP_MAGIC, fsyncDirAsync, snapshotName } from './data-files.js';
 import { StillTree, type TreeView } from './frozen-tree.js';
 import { DIGEST_VERSION, nodeDigest } from './tree-digest.js';
 
@@ -271,6 +271,8 @@ export interface SliceOptions {
   chunkBytes?: number;
   /** The zxid to name and seal the snapshot with, when not the view's (the caller vouches for it). */
   zxid?: bigint;
+  /** Makes the rename durable (default: fsync of the directory, off the event loop). */
+  syncDir?: (dir: string) => Promise<void>;
 }
 
 export interface SnapshotFileResult {
@@ -339,6 +341,7 @@ export async function writeSnapshotFile(view: TreeView, sessions: ReadonlyMap<bi
     await fh.close();
     fh = null;
     await rename(tmp, final);
+    await (opts.syncDir ?? fsyncDirAsync)(dir);
   } catch (e) {
     view.close();
     await fh?.close().catch(() => undefined);
@@ -346,7 +349,6 @@ export async function writeSnapshotFile(view: TreeView, sessions: ReadonlyMap<bi
     if (e instanceof SnapshotAbandoned) throw e;
     throw new ZktsError('ZKTS_ERR_DISK', `cannot write snapshot ${final}: ${(e as Error).message}`, { cause: e });
   }
-  fsyncDir(dir);
   result.digest = s.digest;
   result.nodes = s.nodeCount;
   return result;

@@ -13,7 +13,7 @@ import { OPEN_ACL_UNSAFE } from '../tree/acl-cache.js';
 import { DataTree } from '../tree/data-tree.js';
 import { ZNode } from '../tree/znode.js';
 import { adler32 } from './adler32.js';
-import { FILE_HEADER_BYTES, FORMAT_VERSION, SNAP_MAGIC, fsyncDir, snapshotName } from './data-files.js';
+import { FILE_HEADER_BYTES, FORMAT_VERSION, SNAP_MAGIC, fsyncDirAsync, snapshotName } from './data-files.js';
 import type { ZxidDigest } from './snapshot-writer.js';
 import { registerNode } from './tree-build.js';
 
@@ -160,6 +160,6 @@ export async function writeSnapshotChunks(dir: string, zxid: bigint, chunks: rea
     await unlink(tmp).catch(() => undefined);
     throw new ZktsError('ZKTS_ERR_DISK', `cannot write snapshot ${final}: ${(e as Error).message}`, { cause: e });
   }
-  fsyncDir(dir);
+  await fsyncDirAsync(dir);
   return final;
 }

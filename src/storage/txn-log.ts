@@ -16,13 +16,13 @@ import { JuteWriter } from '../protocol/jute.js';
 import type { Txn, TxnHeader } from '../tree/txn.js';
 import { ZktsError } from '../errors.js';
 import { adler32 } from './adler32.js';
-import { END_OF_RECORD, FILE_HEADER_BYTES, FORMAT_VERSION, TXNLOG_MAGIC, fsyncDir, logName } from './data-files.js';
+import { END_OF_RECORD, FILE_HEADER_BYTES, FORMAT_VERSION, TXNLOG_MAGIC, fsyncDirAsync, logName } from './data-files.js';
 import { writeTxnHeader, writeTxnRecord } from './txn-codec.js';
 
 /** zookeeper.preAllocSize default: 64 MiB. */
 export const DEFAULT_PREALLOC_BYTES = 64 * 1024 * 1024;
 
-/** The file operations the writer needs; tests substitute failing ones. */
+/** The file operations the writer needs (DataDir syncs the snapshot directory with syncDir too); tests substitute failing ones. */
 export interface LogFileHandle {
   write(buf: Buffer, position: number): Promise<void>;
   datasync(): Promise<void>;
@@ -68,8 +68,8 @@ export const nodeLogFs: LogFs = {
   remove(path) {
     return unlink(path);
   },
-  async syncDir(dir) {
-    fsyncDir(dir);
+  syncDir(dir) {
+    return fsyncDirAsync(dir);
   },
 };
 
