@@ -12,6 +12,7 @@
 // not yet applied at that moment are in the logs and are replayed after it.
 import type { DataTree } from '../tree/data-tree.js';
 import type { Txn, TxnHeader } from '../tree/txn.js';
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { versionDir } from './data-files.js';
 import { purgeOldFiles } from './purge.js';
@@ -222,6 +223,7 @@ export class DataDir {
       this.noteSnapshot(r, t0);
       return r.file;
     } catch (e) {
+      if (e instanceof assert.AssertionError) throw e; // a broken invariant crashes, loudly
       if (e instanceof SnapshotAbandoned) {
         this.stats.abandonedSnapshots++;
         this.opts.log?.('info', `snapshot at 0x${view.zxid.toString(16)} abandoned: the data directory is closing`);

@@ -19,6 +19,7 @@
 // SnapshotSerializer does the work in steps of bounded time; writeSnapshotFile runs the steps one
 // event-loop turn apart and streams each finished chunk to a temp file (a few chunk buffers are
 // reused, so memory stays flat whatever the tree's size), then fsync, rename, directory fsync.
+import assert from 'node:assert/strict';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ZktsError } from '../errors.js';
@@ -191,7 +192,7 @@ export class SnapshotSerializer {
   private beginNodes(): void {
     this.phase = 'nodes';
     const root = this.view.get('/');
-    if (root === undefined) throw new Error('the tree has no root');
+    assert.ok(root !== undefined, 'the tree has no root');
     this.emit('/', '', root);
     this.stack.push({ prefix: '/', names: this.view.childNames('/'), next: 0 });
   }
@@ -220,7 +221,7 @@ export class SnapshotSerializer {
 
   private emit(path: string, filePath: string, n: ZNode): void {
     const id = this.aclIds.get(n.acl);
-    if (id === undefined) throw new Error(`ACL list of ${path} was not collected`);
+    assert.ok(id !== undefined, `the ACL list of ${path} was not collected`);
     const w = this.w;
     w.string(filePath).buffer(n.data).long(id);
     w.long(n.czxid).long(n.mzxid).longOfNumber(n.ctime).longOfNumber(n.mtime);
@@ -346,7 +347,8 @@ export async function writeSnapshotFile(view: TreeView, sessions: ReadonlyMap<bi
     view.close();
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
-    if (e instanceof SnapshotAbandoned) throw e;
+    // A broken invariant is not a disk problem: it goes on up, loudly.
+    if (e instanceof SnapshotAbandoned || e instanceof assert.AssertionError) throw e;
     throw new ZktsError('ZKTS_ERR_DISK', `cannot write snapshot ${final}: ${(e as Error).message}`, { cause: e });
   }
   result.digest = s.digest;
