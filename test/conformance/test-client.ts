@@ -112,7 +112,14 @@ export class TestClient {
   }
 
   static async connect(host: string, port: number, opts: ConnectOptions = {}): Promise<TestClient> {
-    const socket = net.connect(port, host);
+    return TestClient.handshake(net.connect(port, host), 'connect', `${host}:${port}`, opts);
+  }
+
+  /**
+   * Sends the ConnectRequest once `socket` emits `readyEvent` ('connect', or 'secureConnect' for
+   * TLS) and resolves with the client when the ConnectResponse arrives.
+   */
+  static async handshake(socket: net.Socket, readyEvent: string, where: string, opts: ConnectOptions = {}): Promise<TestClient> {
     socket.setNoDelay(true);
     const parser = new FrameParser();
     const frames: Buffer[] = [];
@@ -131,7 +138,7 @@ export class TestClient {
       socket.on('data', onData);
       socket.once('error', reject);
       socket.once('close', () => reject(new ConnectionClosedError('during the handshake')));
-      socket.once('connect', () => {
+      socket.once(readyEvent, () => {
         socket.write(
           encodeConnectRequest({
             protocolVersion: 0,
@@ -145,7 +152,7 @@ export class TestClient {
       });
     });
     try {
-      await withTimeout(handshake, opts.timeoutMs ?? 10_000, `the ConnectResponse from ${host}:${port}`);
+      await withTimeout(handshake, opts.timeoutMs ?? 10_000, `the ConnectResponse from ${where}`);
     } catch (e) {
       socket.destroy();
       throw e;

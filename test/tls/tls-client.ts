@@ -4,10 +4,7 @@
 // for an address; no DNS lookups), unless hostnameVerification is false.
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import { type ConnectResponse, decodeConnectResponse, encodeConnectRequest } from '../../src/protocol/client-codec.js';
-import { FrameParser } from '../../src/protocol/frame.js';
-import { JuteReader } from '../../src/protocol/jute.js';
-import { type ConnectOptions, ConnectionClosedError, TestClient, withTimeout } from '../conformance/test-client.js';
+import { type ConnectOptions, TestClient } from '../conformance/test-client.js';
 
 export interface TlsConnectOptions extends ConnectOptions {
   /** PEM files: the CA to trust, and the client's certificate and key (none: no client certificate). */
@@ -20,9 +17,6 @@ export interface TlsConnectOptions extends ConnectOptions {
   onSecure?: (socket: tls.TLSSocket) => void;
 }
 
-// TestClient's constructor is private to its file; this is the one other place that builds one.
-type TestClientConstructor = new (socket: tls.TLSSocket, connectResponse: ConnectResponse, parser: FrameParser, leftover: Buffer[]) => TestClient;
-
 export async function connectTls(host: string, port: number, opts: TlsConnectOptions = {}): Promise<TestClient> {
   const socket = tls.connect({
     host,
@@ -32,46 +26,6 @@ export async function connectTls(host: string, port: number, opts: TlsConnectOpt
     ...(opts.key === undefined ? {} : { key: readFileSync(opts.key) }),
     ...(opts.hostnameVerification === false ? { checkServerIdentity: () => undefined } : {}),
   });
-  socket.setNoDelay(true);
-  const parser = new FrameParser();
-  const frames: Buffer[] = [];
-  const handshake = new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      try {
-        parser.push(chunk, (f) => frames.push(Buffer.from(f)));
-      } catch (e) {
-        reject(e as Error);
-      }
-      if (frames.length > 0) {
-        socket.off('data', onData);
-        resolve();
-      }
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-    socket.once('close', () => reject(new ConnectionClosedError('during the handshake')));
-    socket.once('secureConnect', () => {
-      opts.onSecure?.(socket);
-      socket.write(
-        encodeConnectRequest({
-          protocolVersion: 0,
-          lastZxidSeen: opts.lastZxidSeen ?? 0n,
-          timeOut: opts.timeOutMs ?? 30_000,
-          sessionId: opts.sessionId ?? 0n,
-          passwd: opts.passwd ?? Buffer.alloc(16),
-          readOnly: opts.readOnly ?? false,
-        }),
-      );
-    });
-  });
-  try {
-    await withTimeout(handshake, opts.timeoutMs ?? 10_000, `the ConnectResponse from ${host}:${port} over TLS`);
-  } catch (e) {
-    socket.destroy();
-    throw e;
-  }
-  socket.removeAllListeners('error');
-  socket.removeAllListeners('close');
-  const [first, ...rest] = frames as [Buffer, ...Buffer[]];
-  return new (TestClient as unknown as TestClientConstructor)(socket, decodeConnectResponse(new JuteReader(first)), parser, rest);
+  if (opts.onSecure !== undefined) socket.once('secureConnect', () => opts.onSecure!(socket));
+  return TestClient.handshake(socket, 'secureConnect', `${host}:${port} over TLS`, opts);
 }
