@@ -62,7 +62,7 @@ export function fourLetterView(server: ZkServer, asking: Connection, opts: FourL
     [...table.watchers()].map((w) => ({ sessionId: (w as Connection).sessionId, paths: [...table.pathsOf(w)] }));
   return {
     version,
-    serving: () => true,
+    serving: () => server.serving,
     readOnly: () => false,
     stats: () => ({
       latencyMs: summary(st.latencyCount, Math.round(st.totalLatencyMs), Math.round(st.minLatency), Math.round(st.maxLatencyMs)),
@@ -71,7 +71,7 @@ export function fourLetterView(server: ZkServer, asking: Connection, opts: FourL
       aliveConnections: server.connections.size,
       outstandingRequests: [...server.connections].reduce((n, c) => n + c.outstanding, 0),
       lastProcessedZxid: tree.lastProcessedZxid,
-      serverState: 'standalone',
+      serverState: server.serverState,
       nodeCount: tree.nodeCount + 1, // ZooKeeper counts the root twice ("" and "/")
     }),
     monitor: () => {

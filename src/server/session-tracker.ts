@@ -37,8 +37,12 @@ export class SessionTracker {
   }
 
   create(timeoutMs: number, now: number): Session {
-    const sessionId = this.nextSessionId++;
-    return this.add(sessionId, timeoutMs, now);
+    return this.add(this.newSessionId(), timeoutMs, now);
+  }
+
+  /** The next session id, not yet tracked (a learner's: tracked once the leader commits it). */
+  newSessionId(): bigint {
+    return this.nextSessionId++;
   }
 
   /** Tracks a session with a known id (a restored one, or one created elsewhere). */

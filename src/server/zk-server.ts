@@ -44,6 +44,7 @@ import type { TlsSettings } from './tls-config.js';
 import { TlsFront } from './tls-front.js';
 import type { TxnSource } from '../plugin/change-listeners.js';
 import type { PluginSpec } from '../plugin/types.js';
+import type { Upstream } from './upstream.js';
 
 export interface ServerOptions {
   host: string;
@@ -87,6 +88,13 @@ export interface ServerOptions {
   tls?: TlsSettings;
   /** authProvider.N names X509AuthenticationProvider: "x509" ACLs are valid without TLS too. */
   x509AclProvider?: boolean;
+  /**
+   * 'observer': a learner of an ensemble (src/quorum/observer-peer.ts). It serves clients only
+   * between setUpstream(up) and setUpstream(null), forwards every write to the leader through
+   * `up` and answers it when the leader's committed txn comes back (applyCommitted); sessions
+   * are created, revalidated and expired by the leader. Undefined: standalone.
+   */
+  quorumRole?: 'observer';
 }
 
 /** The commit stage: makes a txn durable, then calls `done`. */
@@ -123,21 +131,23 @@ interface Entry {
   err?: number;
   /** For createSession: finish the handshake after the txn applies. */
   onApplied?: (rc: TxnResult) => void;
+  /** A learner's forwarded write, once its committed txn has been applied: answer with this. */
+  rc?: TxnResult;
 }
 
 /** Requests that become txns: the ops a multi may hold, and setACL, multi, reconfig, closeSession. */
 const WRITE_TYPES = new Set<number>([...MULTI_WRITE_OPS, OpCode.setACL, OpCode.multi, OpCode.reconfig, OpCode.closeSession]);
 
 export class ZkServer implements ConnectionHost {
-  readonly tree: DataTree;
+  private currentTree: DataTree;
   readonly sessions: SessionTracker;
   readonly providers: AuthProviders;
   readonly connections = new Set<Connection>();
   readonly stats = new ServerStats();
   readonly startedAt = Date.now();
-  private readonly outstanding: OutstandingChanges;
-  private readonly prep: Prep;
-  private readonly reads: Reads;
+  private outstanding: OutstandingChanges;
+  private prep: Prep;
+  private reads: Reads;
   private readonly commit: CommitStage;
   private readonly queue: Entry[] = [];
   private draining = false;
@@ -155,7 +165,7 @@ export class ZkServer implements ConnectionHost {
     commit: CommitStage = inMemoryCommit,
     initial?: InitialState,
   ) {
-    this.tree = initial?.tree ?? new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled });
+    this.currentTree = initial?.tree ?? new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled });
     this.sessions = new SessionTracker(opts.tickTime, opts.serverId, Number(process.hrtime.bigint() / 1000000n));
     if (initial) {
       for (const [sessionId, timeoutMs] of initial.sessions) this.sessions.add(sessionId, timeoutMs, performance.now());
@@ -167,16 +177,25 @@ export class ZkServer implements ConnectionHost {
     this.providers = providers;
     this.tls = opts.tls === undefined ? null : new TlsFront(this, opts.tls, { maxClientCnxns: opts.maxClientCnxns, maxCnxns: opts.maxCnxns });
     this.plugins = opts.plugins?.length ? new PluginHost(this, opts.plugins, { providers, txnSource: opts.pluginTxnSource }) : null;
-    this.outstanding = new OutstandingChanges(this.tree);
-    this.prep = new Prep(this.tree, this.outstanding, this.providers, {
-      extendedTypesEnabled: opts.extendedTypesEnabled,
-      reconfigEnabled: opts.reconfigEnabled,
-      enforceQuota: opts.enforceQuota ?? false,
+    this.outstanding = new OutstandingChanges(this.currentTree);
+    this.prep = this.newPrep();
+    this.reads = new Reads(this.currentTree, this.providers, this.plugins?.behaviours.virtualRead);
+    this.commit = commit;
+  }
+
+  private newPrep(): Prep {
+    return new Prep(this.currentTree, this.outstanding, this.providers, {
+      extendedTypesEnabled: this.opts.extendedTypesEnabled,
+      reconfigEnabled: this.opts.reconfigEnabled,
+      enforceQuota: this.opts.enforceQuota ?? false,
       warn: (msg) => this.log('warn', msg),
       writeFilter: this.plugins?.behaviours.filter,
     });
-    this.reads = new Reads(this.tree, this.providers, this.plugins?.behaviours.virtualRead);
-    this.commit = commit;
+  }
+
+  /** The replicated state. A learner's is replaced when the leader sends a snapshot (resetState). */
+  get tree(): DataTree {
+    return this.currentTree;
   }
 
   get zxid(): bigint {
@@ -199,9 +218,12 @@ export class ZkServer implements ConnectionHost {
         throw e;
       }
     }
-    this.scheduleExpiry();
-    this.reaperTimer = setInterval(() => this.reapContainers(), this.opts.containerCheckIntervalMs);
-    this.reaperTimer.unref();
+    // A learner's sessions expire at the leader, and the leader's ContainerManager reaps.
+    if (this.opts.quorumRole === undefined) {
+      this.scheduleExpiry();
+      this.reaperTimer = setInterval(() => this.reapContainers(), this.opts.containerCheckIntervalMs);
+      this.reaperTimer.unref();
+    }
     if (port !== null) this.log('info', `zkts serving clients on ${this.opts.host}:${port}`);
     if (this.plugins !== null) {
       try {
@@ -323,6 +345,12 @@ export class ZkServer implements ConnectionHost {
   }
 
   onConnect(conn: Connection, frame: Buffer): void {
+    if (!this.serving) {
+      // NIOServerCnxn.readConnectRequest: "ZooKeeperServer not running"
+      this.log('info', `closing ${conn.remoteAddress}: not serving (no leader yet)`);
+      conn.close();
+      return;
+    }
     let req;
     try {
       req = decodeConnectRequest(new JuteReader(frame));
@@ -342,6 +370,10 @@ export class ZkServer implements ConnectionHost {
     }
     const timeout = Math.min(Math.max(req.timeOut, this.opts.minSessionTimeout), this.opts.maxSessionTimeout);
     conn.readOnly = req.readOnly;
+    if (this.upstream !== null) {
+      this.connectThroughLeader(conn, req.sessionId, req.passwd, timeout);
+      return;
+    }
     if (req.sessionId === 0n) {
       const session = this.sessions.create(timeout, performance.now());
       conn.session = session;
@@ -408,6 +440,7 @@ export class ZkServer implements ConnectionHost {
       return;
     }
     this.sessions.touch(session, performance.now());
+    if (this.upstream !== null) this.upstream.touch(session.sessionId, session.timeoutMs);
     conn.lastCxid = xid;
     this.stats.packetsReceived++;
     if (type === OpCode.auth) {
@@ -426,6 +459,10 @@ export class ZkServer implements ConnectionHost {
         this.drain();
         return;
       }
+    }
+    if (this.upstream !== null && (WRITE_TYPES.has(type) || type === OpCode.sync)) {
+      this.forward(conn, session.sessionId, xid, type, req, frame.subarray(8), startMs);
+      return;
     }
     if (WRITE_TYPES.has(type)) {
       const zxid = this.lastZxidAllocated + 1n;
@@ -462,6 +499,11 @@ export class ZkServer implements ConnectionHost {
       type === OpCode.deleteContainer ? Code.BadArguments
       : type === OpCode.createSession || (bodyError !== null && WRITE_TYPES.has(type)) ? Code.MarshallingError
       : null;
+    if (writeError !== null && this.upstream !== null) {
+      // The leader's prep answers it, as ZooKeeper's learners forward what they cannot read.
+      this.forward(conn, session.sessionId, xid, type, null, Buffer.alloc(0), startMs);
+      return;
+    }
     if (writeError !== null) {
       this.submitWrite(conn, session.sessionId, xid, type, null, errorTxn(writeError), undefined, startMs);
       return;
@@ -516,7 +558,8 @@ export class ZkServer implements ConnectionHost {
         const e = this.queue.shift()!;
         this.outstandingTotal--;
         if (e.conn) e.conn.outstanding--;
-        if (e.hdr !== null && e.txn !== null) this.applyAndReply(e);
+        if (e.rc !== undefined) this.replyApplied(e, e.rc);
+        else if (e.hdr !== null && e.txn !== null) this.applyAndReply(e);
         else this.readAndReply(e);
       }
     } finally {
@@ -532,6 +575,12 @@ export class ZkServer implements ConnectionHost {
     this.outstanding.applied(hdr.zxid);
     if (e.type === OpCode.closeSession) this.sessions.remove(e.sessionId);
     if (this.plugins !== null) this.plugins.applied(hdr, e.txn!, rc, e.conn, e.req);
+    this.replyApplied(e, rc);
+  }
+
+  /** Answers an applied write (FinalRequestProcessor). */
+  private replyApplied(e: Entry, rc: TxnResult): void {
+    const hdr = e.hdr!;
     if (e.onApplied) {
       e.onApplied(rc);
       return;
@@ -660,6 +709,189 @@ export class ZkServer implements ConnectionHost {
     }
     writeReply(conn.writer(), xid, 0n, Code.OK, { kind: 'token', token: step.token });
     conn.sent();
+  }
+
+  // --- learner mode (opts.quorumRole) ----------------------------------------------------------
+
+  /** Where writes, session creation, revalidation and syncs go; null while not serving. */
+  private upstream: Upstream | null = null;
+  /** Forwarded writes by session, oldest first: the next committed txn of a session answers its head. */
+  private readonly forwarded = new Map<bigint, Entry[]>();
+  /** Forwarded syncs, answered in order by the leader's SYNC packets. */
+  private pendingSyncs: Entry[] = [];
+  /** Reconnects waiting for the leader's REVALIDATE answer, by session. */
+  private readonly revalidating = new Map<bigint, { conn: Connection; timeoutMs: number }[]>();
+
+  /** Whether clients are served: always for a standalone server, while synced for a learner. */
+  get serving(): boolean {
+    return this.opts.quorumRole === undefined || this.upstream !== null;
+  }
+
+  /** 'standalone', or the learner's role while it serves (srvr/mntr "Mode"). */
+  get serverState(): string {
+    return this.opts.quorumRole ?? 'standalone';
+  }
+
+  /**
+   * A learner starts serving through `up` once the leader said UPTODATE, and stops (null) when it
+   * loses the leader or falls behind: every client connection is closed and what was waiting for
+   * the leader is dropped with it, as ZooKeeper's learner shuts its ZooKeeperServer down.
+   */
+  setUpstream(up: Upstream | null): void {
+    assert(this.opts.quorumRole !== undefined, 'setUpstream is for a learner');
+    this.upstream = up;
+    if (up !== null) return;
+    for (const c of [...this.connections]) c.close();
+    this.queue.length = 0;
+    this.outstandingTotal = 0;
+    this.forwarded.clear();
+    this.pendingSyncs = [];
+    this.revalidating.clear();
+    this.releaseThrottled();
+  }
+
+  /** A learner's state from the leader's snapshot (SNAP), or from disk; only while not serving. */
+  resetState(state: InitialState): void {
+    assert(this.upstream === null, 'the state is replaced only while not serving');
+    this.currentTree = state.tree;
+    this.outstanding = new OutstandingChanges(state.tree);
+    this.prep = this.newPrep();
+    this.reads = new Reads(state.tree, this.providers, this.plugins?.behaviours.virtualRead);
+    for (const id of [...this.sessions.sessions.keys()]) this.sessions.remove(id);
+    for (const [sessionId, timeoutMs] of state.sessions) this.sessions.add(sessionId, timeoutMs, performance.now());
+    this.lastZxid = this.lastZxidAllocated = state.lastZxid;
+  }
+
+  /**
+   * A committed txn from the leader (INFORM, or the DIFF of a sync), applied in zxid order. A
+   * txn of a session served here answers that session's oldest forwarded write, which must
+   * have the same cxid (ZooKeeper's CommitProcessor); the reply goes out in this server's
+   * request order. createSession/closeSession txns keep the session table, as on every member.
+   */
+  applyCommitted(hdr: TxnHeader, txn: Txn): TxnResult {
+    assert(this.opts.quorumRole !== undefined, 'applyCommitted is for a learner');
+    const waiting = this.forwarded.get(hdr.clientId);
+    let e = waiting?.[0];
+    if (e !== undefined && e.xid !== hdr.cxid) {
+      this.log('warn', `committed txn 0x${hdr.zxid.toString(16)} of session 0x${BigInt.asUintN(64, hdr.clientId).toString(16)} has cxid ${hdr.cxid}, expected ${e.xid}`);
+      e = undefined;
+    }
+    if (e !== undefined) {
+      waiting!.shift();
+      if (waiting!.length === 0) this.forwarded.delete(hdr.clientId);
+    }
+    const rc = this.currentTree.processTxn(hdr, txn);
+    this.lastZxid = this.lastZxidAllocated = this.currentTree.lastProcessedZxid;
+    if (hdr.type === OpCode.createSession && txn.type === OpCode.createSession) {
+      this.sessions.add(hdr.clientId, txn.timeOut, performance.now());
+    } else if (hdr.type === OpCode.closeSession) {
+      this.sessions.remove(hdr.clientId);
+    }
+    if (this.plugins !== null) this.plugins.applied(hdr, txn, rc, e?.conn ?? null, e?.req ?? null);
+    if (e !== undefined) {
+      e.hdr = hdr;
+      e.txn = txn;
+      e.rc = rc;
+      e.ready = true;
+      this.drain();
+    } else if (hdr.type === OpCode.closeSession) {
+      // expired by the leader, or closed through another server
+      this.closeSessionConnections(hdr.clientId);
+    }
+    return rc;
+  }
+
+  /** The leader's SYNC: the oldest forwarded sync is answered (in this server's request order). */
+  syncCompleted(): void {
+    const e = this.pendingSyncs.shift();
+    if (e === undefined) {
+      this.log('warn', 'SYNC from the leader with no sync outstanding');
+      return;
+    }
+    e.ready = true;
+    this.drain();
+  }
+
+  /** The leader's answer to a REVALIDATE: the reconnect waiting on it completes. */
+  revalidated(sessionId: bigint, valid: boolean): void {
+    const waiting = this.revalidating.get(sessionId);
+    const w = waiting?.shift();
+    if (waiting?.length === 0) this.revalidating.delete(sessionId);
+    if (w === undefined || w.conn.closed) return;
+    const { conn, timeoutMs } = w;
+    if (!valid) {
+      conn.session = { sessionId, timeoutMs: 0, expiresAt: 0, closing: true };
+      this.finishHandshake(conn, false);
+      return;
+    }
+    for (const other of this.connections) {
+      if (other !== conn && other.session?.sessionId === sessionId) other.close();
+    }
+    let session = this.sessions.get(sessionId);
+    if (session === undefined) session = this.sessions.add(sessionId, timeoutMs, performance.now());
+    session.timeoutMs = timeoutMs;
+    conn.session = session;
+    this.finishHandshake(conn, true);
+  }
+
+  /**
+   * A learner's ConnectRequest: a new session is created by the leader (a createSession request
+   * carrying the timeout), an existing one is checked against its password here and then
+   * revalidated by the leader, which makes this server its owner.
+   */
+  private connectThroughLeader(conn: Connection, sessionId: bigint, passwd: Buffer, timeoutMs: number): void {
+    const up = this.upstream!;
+    if (sessionId === 0n) {
+      const id = this.sessions.newSessionId();
+      conn.session = { sessionId: id, timeoutMs, expiresAt: 0, closing: false };
+      const body = Buffer.alloc(4);
+      body.writeInt32BE(timeoutMs);
+      const e: Entry = {
+        conn, sessionId: id, xid: 0, type: OpCode.createSession, req: null, hdr: null, txn: null, ready: false, startMs: performance.now(),
+        onApplied: (rc) => {
+          const s = this.sessions.get(id);
+          if (rc.err !== Code.OK || s === undefined || conn.closed) {
+            this.finishHandshake(conn, false);
+            return;
+          }
+          conn.session = s;
+          this.finishHandshake(conn, true);
+        },
+      };
+      this.enqueueForwarded(e);
+      up.forward({ sessionId: id, cxid: 0, type: OpCode.createSession, body, authInfo: [] });
+      return;
+    }
+    if (!sessionPassword(sessionId).equals(passwd)) {
+      conn.session = { sessionId, timeoutMs: 0, expiresAt: 0, closing: true };
+      this.finishHandshake(conn, false);
+      return;
+    }
+    let waiting = this.revalidating.get(sessionId);
+    if (waiting === undefined) this.revalidating.set(sessionId, (waiting = []));
+    waiting.push({ conn, timeoutMs });
+    up.revalidate(sessionId, timeoutMs);
+  }
+
+  private enqueueForwarded(e: Entry): void {
+    if (e.conn) e.conn.outstanding++;
+    this.enqueue(e);
+    let q = this.forwarded.get(e.sessionId);
+    if (q === undefined) this.forwarded.set(e.sessionId, (q = []));
+    q.push(e);
+  }
+
+  /** ObserverRequestProcessor: a write (or sync) goes to the leader as it came from the client. */
+  private forward(conn: Connection, sessionId: bigint, xid: number, type: number, req: Request | null, body: Buffer, startMs: number): void {
+    const e: Entry = { conn, sessionId, xid, type, req, hdr: null, txn: null, ready: false, startMs };
+    if (type === OpCode.sync) {
+      conn.outstanding++;
+      this.enqueue(e);
+      this.pendingSyncs.push(e);
+    } else {
+      this.enqueueForwarded(e);
+    }
+    this.upstream!.forward({ sessionId, cxid: xid, type, body: Buffer.from(body), authInfo: [...conn.authIds] });
   }
 
   // --- timers --------------------------------------------------------------------------------
