@@ -101,7 +101,7 @@ interface Partial {
   machineBusyTicks: number | null;
 }
 
-const POPULATE_BASE = '/zkts-bench/rss';
+export const POPULATE_BASE = '/zkts-bench/rss';
 const CONNECT_TIMEOUT_MS = 10_000;
 const DRAIN_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2_000;

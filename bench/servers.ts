@@ -1,12 +1,19 @@
 // servers.ts — starts zkts or Apache ZooKeeper 3.8 on a free 127.0.0.1 port with a temporary
 // dataDir and the same zoo.cfg, for benchmarks. Knows the pid of the process that does the work
 // (for ZooKeeper the java process: zookeeper.sh execs it) so callers can read its RSS and CPU.
+// A server is up when it serves: a new session connects and exists(readyPath) answers OK (a
+// four-letter word would answer while ZooKeeper is still loading its database). A stopped
+// server's directory can be kept and the server restarted on it, to time recovery.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { encodeConnectRequest, encodeRequest } from '../src/protocol/client-codec.js';
+import { FrameParser } from '../src/protocol/frame.js';
+import { OpCode } from '../src/protocol/opcodes.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ZOOKEEPER_SH = '/work/shared/conformance/zookeeper.sh';
@@ -18,8 +25,13 @@ export interface BenchServer {
   port: number;
   pid: number;
   dataDir: string;
+  /** The directory holding zoo.cfg and dataDir; pass it as StartOptions.dir to restart on it. */
+  dir: string;
+  /** From spawning the process to the first answered exists(readyPath), in ms. */
+  startMs: number;
   output(): string;
-  stop(): Promise<void>;
+  /** SIGTERM (SIGKILL after 10 s); removes the directory unless keepDir. */
+  stop(opts?: { keepDir?: boolean }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -30,6 +42,10 @@ export interface StartOptions {
   /** Java flags (ZooKeeper only), e.g. -Xmx2g. */
   jvmFlags?: string;
   startTimeoutMs?: number;
+  /** Restart on this directory (from BenchServer.dir), keeping its zoo.cfg and dataDir. */
+  dir?: string;
+  /** The server is up once exists(readyPath) answers OK on a new session; '/' by default. */
+  readyPath?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -42,20 +58,27 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startServer(kind: ServerKind, opts: StartOptions = {}): Promise<BenchServer> {
-  const dir = mkdtempSync(path.join(tmpdir(), `zkts-bench-${kind}-`));
-  const port = await freePort();
-  const cfg: Record<string, string> = {
-    tickTime: '2000',
-    clientPort: String(port),
-    clientPortAddress: '127.0.0.1',
-    dataDir: path.join(dir, 'data'),
-    maxClientCnxns: '0',
-    '4lw.commands.whitelist': '*',
-    ...(kind === 'zookeeper' ? { 'admin.enableServer': 'false' } : {}),
-    ...opts.cfg,
-  };
+  const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), `zkts-bench-${kind}-`));
   const cfgFile = path.join(dir, 'zoo.cfg');
+  let cfg: Record<string, string>;
+  if (opts.dir !== undefined) {
+    cfg = Object.fromEntries(readFileSync(cfgFile, 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+    cfg.clientPort = String(await freePort());
+  } else {
+    cfg = {
+      tickTime: '2000',
+      clientPort: String(await freePort()),
+      clientPortAddress: '127.0.0.1',
+      dataDir: path.join(dir, 'data'),
+      maxClientCnxns: '0',
+      '4lw.commands.whitelist': '*',
+      ...(kind === 'zookeeper' ? { 'admin.enableServer': 'false' } : {}),
+      ...opts.cfg,
+    };
+  }
+  const port = Number(cfg.clientPort);
   writeFileSync(cfgFile, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  const spawnedAt = performance.now();
   let child: ChildProcess;
   if (kind === 'zkts') {
     const main = path.join(REPO, 'dist/cli/main.js');
@@ -82,43 +105,90 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
     port,
     pid: child.pid!,
     dataDir: cfg.dataDir!,
+    dir,
+    startMs: NaN,
     output: () => out,
-    async stop() {
+    async stop(o = {}) {
       if (!exited) {
         child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exit;
         clearTimeout(t);
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (o.keepDir !== true) rmSync(dir, { recursive: true, force: true });
     },
   };
   const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
-  for (let attempt = 0; attempt < 1000; attempt++) {
+  for (let attempt = 0; attempt < 100_000; attempt++) {
     if (exited) break;
-    if (await answersRuok(port)) return server;
+    if (await serves(port, opts.readyPath ?? '/')) {
+      server.startMs = performance.now() - spawnedAt;
+      return server;
+    }
     if (Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 20));
   }
-  await server.stop();
-  throw new Error(`${kind} did not start on port ${port}:\n${out}`);
+  await server.stop({ keepDir: opts.dir !== undefined });
+  throw new Error(`${kind} did not serve ${opts.readyPath ?? '/'} on port ${port} in time:\n${out.slice(-5000)}`);
 }
 
-/** True when the server answers the ruok four-letter word with imok. */
-function answersRuok(port: number): Promise<boolean> {
+const PROBE_XID = 1;
+const PROBE_CLOSE_XID = 2;
+
+/**
+ * True when a new session connects and exists(path) answers OK; the session is then closed. A
+ * server that is still loading refuses or drops the connection, or answers later than 2 s.
+ */
+export function serves(port: number, probePath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
-    let got = '';
+    const parser = new FrameParser(1 << 20);
+    let state: 'connect' | 'exists' | 'close' = 'connect';
+    let ok = false;
     const done = (v: boolean): void => {
+      clearTimeout(timer);
       s.destroy();
       resolve(v);
     };
-    s.setTimeout(1_000, () => done(false));
-    s.on('connect', () => s.write('ruok'));
-    s.on('data', (b) => (got += b.toString()));
-    s.on('end', () => done(got === 'imok'));
+    const timer = setTimeout(() => done(ok), 2_000);
+    s.on('connect', () =>
+      s.write(encodeConnectRequest({ protocolVersion: 0, lastZxidSeen: 0n, timeOut: 10_000, sessionId: 0n, passwd: Buffer.alloc(16), readOnly: false })),
+    );
+    s.on('data', (chunk: Buffer) => {
+      try {
+        parser.push(chunk, (f) => {
+          if (state === 'connect') {
+            // protocolVersion(4) timeOut(4) sessionId(8)
+            if (f.length < 16 || f.readInt32BE(4) <= 0) return done(false);
+            state = 'exists';
+            s.write(encodeRequest(PROBE_XID, { type: OpCode.exists, path: probePath, watch: false }));
+          } else if (state === 'exists' && f.readInt32BE(0) === PROBE_XID) {
+            // xid(4) zxid(8) err(4)
+            if (f.readInt32BE(12) !== 0) return done(false);
+            ok = true;
+            state = 'close';
+            s.write(encodeRequest(PROBE_CLOSE_XID, { type: OpCode.closeSession }));
+          } else if (state === 'close' && f.readInt32BE(0) === PROBE_CLOSE_XID) {
+            done(true);
+          }
+        });
+      } catch {
+        done(false);
+      }
+    });
+    s.on('close', () => done(ok));
     s.on('error', () => done(false));
   });
+}
+
+/** Bytes of the files in a directory tree (the dataDir a server recovers from). */
+export function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return n;
 }
 
 /** VmRSS (and VmHWM) of a process in KiB, from /proc/PID/status. */
