@@ -24,7 +24,7 @@ function files(dir: string): string[] {
   return out;
 }
 
-for (const layer of ['src/protocol', 'src/tree']) {
+for (const layer of ['src/protocol', 'src/tree', 'src/quorum/learner']) {
   test(`${layer} does no I/O and reads no clock or randomness`, () => {
     const found: string[] = [];
     for (const f of files(layer)) {
