@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { startOperations } from '../admin/index.js';
 import { ZktsError } from '../errors.js';
 import { DataDir } from '../storage/data-dir.js';
+import { loadSessionSecret } from '../storage/session-secret.js';
 import { digestMd5Credentials, parseJaasConfig } from '../server/auth/jaas.js';
 import { loadConfig, parseConfig, type ServerConfig } from '../server/config.js';
 import { configFromEnv, hasDockerEnv } from '../server/config-env.js';
@@ -56,6 +57,7 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
     extendedTypesEnabled: cfg.extendedTypesEnabled,
     reconfigEnabled: cfg.reconfigEnabled,
     enforceQuota: cfg.enforceQuota,
+    sessionPasswords: cfg.sessionPasswords,
     superDigest: cfg.superDigest,
     saslCredentials: saslCredentials(cfg),
     saslAclProvider: [...cfg.authProviders.values()].includes(SASL_PROVIDER_CLASS),
@@ -113,7 +115,8 @@ export async function runServer(args: string[]): Promise<number> {
     autopurge: cfg.autopurge,
     log,
   });
-  const server = new ZkServer({ ...serverOptions(cfg), pluginTxnSource: txnLogSource(cfg.dataLogDir) }, data, data.initial);
+  const sessionSecret = loadSessionSecret(cfg.dataDir);
+  const server = new ZkServer({ ...serverOptions(cfg), sessionSecret, pluginTxnSource: txnLogSource(cfg.dataLogDir) }, data, data.initial);
   data.attach(server);
   try {
     await server.start();

@@ -102,6 +102,7 @@ export const READ_KEYS: ReadonlySet<string> = new Set([
   'ssl.quorum.enabledProtocols',
   // zkts's own keys
   'jaasLoginConfig',
+  'sessionPasswords',
 ]);
 
 /** Key prefixes whose keys zkts reads (server.N, authProvider.N, metricsProvider.*, plugin.N[.option]). */

@@ -118,6 +118,7 @@ export interface ServerConfig {
   superDigest?: string; // "super:<base64 sha1>"
   digestAuthEnabled: boolean; // DigestAuthenticationProvider.enabled, true
   jaasLoginConfig?: string; // absolute
+  sessionPasswords: 'java' | 'secret'; // zkts's sessionPasswords: 'secret' (HMAC with the secret in dataDir) unless 'java' (ZooKeeper's derivable one, for mixed ensembles)
   plugins: PluginConfig[]; // by N
   properties: Map<string, string>; // the system properties ZooKeeper would have: -D ones, then zookeeper.<key> for each other key
   unsupported: string[]; // keys present that zkts does not act on (or whose value asks for what zkts lacks)
@@ -344,6 +345,10 @@ function readProperties(cfg: ZooCfg, props: PropertyReader, myid: number | undef
     if (key.startsWith('metricsProvider.') && key !== 'metricsProvider.className') metricsOptions.set(key.slice(16), value);
   }
   const jaas = cfg.raw('jaasLoginConfig') ?? props.system('java.security.auth.login.config');
+  const sessionPasswords = props.get('sessionPasswords') ?? 'secret';
+  if (sessionPasswords !== 'secret' && sessionPasswords !== 'java') {
+    cfg.fail('sessionPasswords', `"${sessionPasswords}" is not secret (unguessable, the default) or java (ZooKeeper's derivable passwords, only for an ensemble with Apache ZooKeeper servers)`);
+  }
   const superDigest = props.get('DigestAuthenticationProvider.superDigest') ?? props.get('zookeeper.DigestAuthenticationProvider.superDigest');
   return {
     maxCnxns: props.int('maxCnxns', 0),
@@ -383,6 +388,7 @@ function readProperties(cfg: ZooCfg, props: PropertyReader, myid: number | undef
     ...(superDigest === undefined ? {} : { superDigest }),
     digestAuthEnabled: javaParseBoolean(props.get('DigestAuthenticationProvider.enabled') ?? 'true'),
     ...(jaas === undefined ? {} : { jaasLoginConfig: resolve(cfg.baseDir, jaas) }),
+    sessionPasswords,
   };
 }
 

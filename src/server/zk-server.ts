@@ -33,9 +33,9 @@ import { type AuthProviders, checkAcl, defaultProviders } from './auth/digest.js
 import { DigestMd5Server, saslIds, saslProvider } from './auth/sasl-digest-md5.js';
 import { OutstandingChanges } from './change-records.js';
 import { Connection, type ConnectionHost, type OutputLimits, PauseReason } from './connection.js';
-import { sessionPassword } from './java-random.js';
 import { MULTI_WRITE_OPS, Prep } from './prep.js';
 import { Reads } from './reads.js';
+import { SessionPasswords, type SessionPasswordMode } from './session-passwords.js';
 import { SessionTracker, type Session } from './session-tracker.js';
 import { ServerStats } from './server-stats.js';
 import { PluginHost } from '../plugin/host.js';
@@ -95,6 +95,13 @@ export interface ServerOptions {
    * are created, revalidated and expired by the leader. Undefined: standalone.
    */
   quorumRole?: 'observer';
+  /** Session passwords: 'secret' (default), HMAC-SHA256(sessionSecret, sessionId); 'java', ZooKeeper's
+   * derivable Random(sessionId ^ 0xB3415C00), only for an ensemble shared with Apache ZooKeeper (the
+   * default of quorumRole 'observer'). */
+  sessionPasswords?: SessionPasswordMode;
+  /** The 'secret' mode's key: with a data directory, its loadSessionSecret (src/storage/session-secret.ts), so
+   * sessions survive a restart; unset, a random one per process. */
+  sessionSecret?: Buffer;
 }
 
 /** The commit stage: makes a txn durable, then calls `done`. */
@@ -159,6 +166,7 @@ export class ZkServer implements ConnectionHost {
   readonly plugins: PluginHost | null;
   /** The TLS listener (secureClientPort, client.portUnification); null without TLS. */
   readonly tls: TlsFront | null;
+  private readonly passwords: SessionPasswords;
 
   constructor(
     readonly opts: ServerOptions,
@@ -181,6 +189,8 @@ export class ZkServer implements ConnectionHost {
     this.prep = this.newPrep();
     this.reads = new Reads(this.currentTree, this.providers, this.plugins?.behaviours.virtualRead);
     this.commit = commit;
+    // an observer's sessions are made by the leader of an Apache ZooKeeper ensemble: its passwords
+    this.passwords = new SessionPasswords(opts.sessionPasswords ?? (opts.quorumRole === 'observer' ? 'java' : 'secret'), opts.sessionSecret);
   }
 
   private newPrep(): Prep {
@@ -387,7 +397,7 @@ export class ZkServer implements ConnectionHost {
       if (other !== conn && other.session?.sessionId === req.sessionId) other.close();
     }
     const session = this.sessions.get(req.sessionId);
-    const valid = session !== undefined && !session.closing && sessionPassword(req.sessionId).equals(req.passwd);
+    const valid = session !== undefined && !session.closing && this.passwords.verify(req.sessionId, req.passwd);
     if (valid) {
       session.timeoutMs = timeout;
       this.sessions.touch(session, performance.now());
@@ -404,7 +414,7 @@ export class ZkServer implements ConnectionHost {
       protocolVersion: 0,
       timeOut: valid ? s.timeoutMs : 0,
       sessionId: valid ? s.sessionId : 0n,
-      passwd: valid ? sessionPassword(s.sessionId) : Buffer.alloc(16),
+      passwd: valid ? this.passwords.password(s.sessionId) : Buffer.alloc(16),
       readOnly: false,
     });
     conn.sent();
@@ -862,7 +872,7 @@ export class ZkServer implements ConnectionHost {
       up.forward({ sessionId: id, cxid: 0, type: OpCode.createSession, body, authInfo: [] });
       return;
     }
-    if (!sessionPassword(sessionId).equals(passwd)) {
+    if (!this.passwords.verify(sessionId, passwd)) {
       conn.session = { sessionId, timeoutMs: 0, expiresAt: 0, closing: true };
       this.finishHandshake(conn, false);
       return;

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DataDir } from '../storage/data-dir.js';
+import { loadSessionSecret } from '../storage/session-secret.js';
 import { ZkServer, type ServerOptions } from '../server/zk-server.js';
 
 export interface TestingServerOptions {
@@ -95,7 +96,7 @@ export class TestingServer implements AsyncDisposable {
     let data: DataDir | null = null;
     if (this.dir !== null) {
       data = await DataDir.open({ dataDir: this.dir, forceSync: false, preAllocBytes: 64 * 1024, extendedTypesEnabled: opts.extendedTypesEnabled });
-      server = new ZkServer(opts, data, data.initial);
+      server = new ZkServer({ sessionSecret: loadSessionSecret(this.dir), ...opts }, data, data.initial);
       data.attach(server);
     } else {
       server = new ZkServer(opts);
