@@ -287,10 +287,11 @@ export class ObserverCore {
   }
 
   /**
-   * Forwards a client's write (or createSession, closeSession, sync) to the leader. The answer
-   * is the txn arriving by INFORM (a sync's is a `syncDone`). Only while serving.
+   * Forwards a client's write (or createSession, closeSession, sync) to the leader with the
+   * session's identities (the leader checks ACLs with them; null for none, as closeSession). The
+   * answer is the txn arriving by INFORM (a sync's is a `syncDone`). Only while serving.
    */
-  forwardRequest(req: ForwardedRequest, authinfo: Id[] | null): ObserverAction[] {
+  forwardRequest(req: ForwardedRequest, authinfo: readonly Id[] | null): ObserverAction[] {
     this.assertServing('forwardRequest');
     if (req.type === OpCode.sync) this.pendingSyncs.push({ sessionId: req.sessionId, cxid: req.cxid });
     this.send(packet(PacketType.REQUEST, -1n, encodeRequest(req), authinfo));

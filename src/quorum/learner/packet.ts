@@ -40,7 +40,7 @@ export interface QuorumPacket {
   type: number;
   zxid: bigint;
   data: Buffer | null;
-  authinfo: Id[] | null;
+  authinfo: readonly Id[] | null;
 }
 
 /** The protocol version learners and leaders of 3.4+ announce (0x10000). */
@@ -91,7 +91,7 @@ export function decodePacket(buf: Buffer): QuorumPacket {
   return { type, zxid, data, authinfo };
 }
 
-export function packet(type: number, zxid: bigint, data: Buffer | null = null, authinfo: Id[] | null = null): QuorumPacket {
+export function packet(type: number, zxid: bigint, data: Buffer | null = null, authinfo: readonly Id[] | null = null): QuorumPacket {
   return { type, zxid, data, authinfo };
 }
 
