@@ -58,6 +58,7 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
     reconfigEnabled: cfg.reconfigEnabled,
     enforceQuota: cfg.enforceQuota,
     sessionPasswords: cfg.sessionPasswords,
+    ...(cfg.enforceAuthSchemes === undefined ? {} : { enforceAuthSchemes: cfg.enforceAuthSchemes }),
     superDigest: cfg.superDigest,
     saslCredentials: saslCredentials(cfg),
     saslAclProvider: [...cfg.authProviders.values()].includes(SASL_PROVIDER_CLASS),

@@ -103,6 +103,9 @@ export const READ_KEYS: ReadonlySet<string> = new Set([
   // zkts's own keys
   'jaasLoginConfig',
   'sessionPasswords',
+  'enforce.auth.enabled',
+  'enforce.auth.schemes',
+  'sessionRequireClientSASLAuth',
 ]);
 
 /** Key prefixes whose keys zkts reads (server.N, authProvider.N, metricsProvider.*, plugin.N[.option]). */
@@ -129,8 +132,6 @@ export const UNSUPPORTED_WHEN: ReadonlyMap<string, (value: string) => boolean> =
   ['emulate353TTLNodes', isTrue],
   ['snapshot.compression.method', notEmpty],
   ['audit.enable', isTrue],
-  ['enforce.auth.enabled', isTrue],
-  ['sessionRequireClientSASLAuth', isTrue],
 ]);
 
 /** Keys whose presence changes what a quorum is; zkts refuses them rather than disagree with its ensemble. */

@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ZktsError } from '../errors.js';
 import { javaParseBoolean, javaParseInt, javaTrim, parseProperties, ZooCfg, type PropertyLine } from './config-parse.js';
+import { parseEnforceAuthSchemes } from './auth/enforce-auth.js';
 import { becomesProperty, isUnsupported, REFUSED } from './config-keys.js';
 import { FOUR_LETTER_WORDS, PropertyReader, whitelist } from './config-properties.js';
 import {
@@ -118,6 +119,7 @@ export interface ServerConfig {
   superDigest?: string; // "super:<base64 sha1>"
   digestAuthEnabled: boolean; // DigestAuthenticationProvider.enabled, true
   jaasLoginConfig?: string; // absolute
+  enforceAuthSchemes?: string[]; // enforce.auth.enabled=true: enforce.auth.schemes (sessionRequireClientSASLAuth=true: sasl)
   sessionPasswords: 'java' | 'secret'; // zkts's sessionPasswords: 'secret' (HMAC with the secret in dataDir) unless 'java' (ZooKeeper's derivable one, for mixed ensembles)
   plugins: PluginConfig[]; // by N
   properties: Map<string, string>; // the system properties ZooKeeper would have: -D ones, then zookeeper.<key> for each other key
@@ -345,6 +347,13 @@ function readProperties(cfg: ZooCfg, props: PropertyReader, myid: number | undef
     if (key.startsWith('metricsProvider.') && key !== 'metricsProvider.className') metricsOptions.set(key.slice(16), value);
   }
   const jaas = cfg.raw('jaasLoginConfig') ?? props.system('java.security.auth.login.config');
+  // AuthenticationHelper: sessionRequireClientSASLAuth wins over enforce.auth.*
+  const saslRequired = javaParseBoolean(props.get('sessionRequireClientSASLAuth'));
+  const enforceAuth = saslRequired || javaParseBoolean(props.get('enforce.auth.enabled'));
+  const enforceAuthSchemes = saslRequired ? ['sasl'] : parseEnforceAuthSchemes(props.get('enforce.auth.schemes'));
+  if (enforceAuth && enforceAuthSchemes.length === 0) {
+    cfg.fail('enforce.auth.schemes', 'must be configured when enforce.auth.enabled is true; list the schemes a client must authenticate with (e.g. digest,x509)');
+  }
   const sessionPasswords = props.get('sessionPasswords') ?? 'secret';
   if (sessionPasswords !== 'secret' && sessionPasswords !== 'java') {
     cfg.fail('sessionPasswords', `"${sessionPasswords}" is not secret (unguessable, the default) or java (ZooKeeper's derivable passwords, only for an ensemble with Apache ZooKeeper servers)`);
@@ -388,6 +397,7 @@ function readProperties(cfg: ZooCfg, props: PropertyReader, myid: number | undef
     ...(superDigest === undefined ? {} : { superDigest }),
     digestAuthEnabled: javaParseBoolean(props.get('DigestAuthenticationProvider.enabled') ?? 'true'),
     ...(jaas === undefined ? {} : { jaasLoginConfig: resolve(cfg.baseDir, jaas) }),
+    ...(enforceAuth ? { enforceAuthSchemes } : {}),
     sessionPasswords,
   };
 }

@@ -40,6 +40,7 @@ import { SessionTracker, type Session } from './session-tracker.js';
 import { ServerStats } from './server-stats.js';
 import { PluginHost } from '../plugin/host.js';
 import { x509Provider } from './auth/x509.js';
+import { AuthEnforcement } from './auth/enforce-auth.js';
 import type { TlsSettings } from './tls-config.js';
 import { TlsFront } from './tls-front.js';
 import type { TxnSource } from '../plugin/change-listeners.js';
@@ -102,6 +103,9 @@ export interface ServerOptions {
   /** The 'secret' mode's key: with a data directory, its loadSessionSecret (src/storage/session-secret.ts), so
    * sessions survive a restart; unset, a random one per process. */
   sessionSecret?: Buffer;
+  /** enforce.auth.enabled with enforce.auth.schemes (auth/enforce-auth.ts): requests other than auth
+   * and sasl need an id of one of these schemes. Undefined: not enforced. */
+  enforceAuthSchemes?: readonly string[];
 }
 
 /** The commit stage: makes a txn durable, then calls `done`. */
@@ -167,6 +171,7 @@ export class ZkServer implements ConnectionHost {
   /** The TLS listener (secureClientPort, client.portUnification); null without TLS. */
   readonly tls: TlsFront | null;
   private readonly passwords: SessionPasswords;
+  private readonly enforceAuth: AuthEnforcement | null;
 
   constructor(
     readonly opts: ServerOptions,
@@ -190,6 +195,7 @@ export class ZkServer implements ConnectionHost {
     this.reads = new Reads(this.currentTree, this.providers, this.plugins?.behaviours.virtualRead);
     this.commit = commit;
     // an observer's sessions are made by the leader of an Apache ZooKeeper ensemble: its passwords
+    this.enforceAuth = opts.enforceAuthSchemes === undefined ? null : new AuthEnforcement(opts.enforceAuthSchemes);
     this.passwords = new SessionPasswords(opts.sessionPasswords ?? (opts.quorumRole === 'observer' ? 'java' : 'secret'), opts.sessionSecret);
   }
 
@@ -215,6 +221,7 @@ export class ZkServer implements ConnectionHost {
   /** Starts serving; the plaintext client address, or the TLS one when there is no plaintext port. */
   async start(): Promise<{ host: string; port: number }> {
     if (this.plugins !== null) await this.plugins.start();
+    this.enforceAuth?.checkProviders((scheme) => this.providers.has(scheme));
     // port -1: no plaintext port, only secureClientPort (as ZooKeeper allows)
     assert(this.opts.port >= 0 || this.tls?.settings.secureClientPort !== undefined, 'a server without a plaintext port needs secureClientPort');
     const port = this.opts.port < 0 ? null : await this.listenPlain();
@@ -436,6 +443,13 @@ export class ZkServer implements ConnectionHost {
       return;
     }
     const { xid, type } = h;
+    if (this.enforceAuth !== null && type !== OpCode.auth && type !== OpCode.sasl && !this.enforceAuth.satisfiedBy(conn.authIds)) {
+      this.log('warn', this.enforceAuth.describe(conn.authIds));
+      writeReplyHeaderOnly(conn.writer(), xid, 0n, Code.SessionClosedRequireSaslAuth);
+      conn.sent();
+      conn.closeAfterFlush();
+      return;
+    }
     let req: Request | null = null;
     let bodyError: string | null = null;
     try {
@@ -707,7 +721,8 @@ export class ZkServer implements ConnectionHost {
     const step = conn.sasl.evaluate(token);
     if (step.kind === 'error') {
       this.log('warn', `SASL authentication failed for ${conn.remoteAddress}: ${step.message}`);
-      writeReply(conn.writer(), xid, 0n, Code.AuthFailed, { kind: 'token', token: null });
+      const err = this.enforceAuth?.saslRequired ? Code.SessionClosedRequireSaslAuth : Code.AuthFailed;
+      writeReply(conn.writer(), xid, 0n, err, { kind: 'token', token: null });
       conn.sent();
       conn.closeAfterFlush();
       return;
