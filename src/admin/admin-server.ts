@@ -31,6 +31,12 @@ export interface AdminServerOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
   /** HTTPS (admin.forceHttps / admin.portUnification); plain HTTP without it. */
   tls?: AdminTls;
+  /** The web tree browser (ui-server.ts): it answers every path it owns (/ui, /ui/...). */
+  ui?: {
+    owns(path: string): boolean;
+    handle(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void>;
+    close(): Promise<void>;
+  };
 }
 
 export interface AdminTls {
@@ -103,6 +109,10 @@ async function handle(opts: AdminServerOptions, req: IncomingMessage, res: Serve
     return;
   }
   const base = opts.commandUrl.replace(/\/+$/, '');
+  if (opts.ui?.owns(path) === true) {
+    await opts.ui.handle(req, res, path, url);
+    return;
+  }
   if ((path === '/health' || path === '/ready') && method !== 'POST') {
     probe(res, path, opts.context().view);
     return;
@@ -170,12 +180,14 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   return {
     host: opts.host,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await opts.ui?.close();
+      await new Promise<void>((resolve) => {
         listener.close(() => resolve());
         http?.closeAllConnections();
         https?.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 

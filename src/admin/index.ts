@@ -13,6 +13,8 @@ import { type AdminTls, startAdminServer } from './admin-server.js';
 import { adminTlsOptions } from '../server/tls-front.js';
 import { pluginMetricFamilies } from '../plugin/metrics.js';
 import { startMetricsServer } from './metrics.js';
+import { uiConfig } from './ui-config.js';
+import { UiServer } from './ui-server.js';
 
 export { commandLinks } from './admin-server.js';
 export { COMMANDS, PRIMARY_NAMES } from './commands.js';
@@ -80,6 +82,8 @@ export async function startAdmin(server: ZkServer, cfg: ServerConfig, opts: OpsO
   const view = viewOf(server, cfg, opts);
   const config = initialConfig(cfg);
   const snapDir = join(cfg.dataDir, 'version-2');
+  const ui = uiConfig(cfg);
+  const uiServer = ui.enable ? new UiServer(server, { edit: ui.edit, ...(ui.x509SuperUser === undefined ? {} : { x509SuperUser: ui.x509SuperUser }) }) : null;
   const admin = await startAdminServer({
     host: cfg.admin.serverAddress,
     port: cfg.admin.serverPort,
@@ -88,6 +92,10 @@ export async function startAdmin(server: ZkServer, cfg: ServerConfig, opts: OpsO
     context: () => ({ server, view: view(), initialConfig: config, properties: cfg.properties, snapDir }),
     log: (level, msg) => server.log(level, msg),
     ...tlsOption(cfg),
+    ...(uiServer === null ? {} : { ui: { owns: (p: string) => UiServer.owns(p), handle: uiServer.handle.bind(uiServer), close: () => uiServer.close() } }),
+  }).catch(async (e: unknown) => {
+    await uiServer?.close();
+    throw e;
   });
   return { address: { host: admin.host, port: admin.port }, close: () => admin.close() };
 }

@@ -3,6 +3,7 @@
 // start the server, stop cleanly on SIGINT/SIGTERM.
 import { existsSync, readFileSync } from 'node:fs';
 import { startOperations } from '../admin/index.js';
+import { uiConfig } from '../admin/ui-config.js';
 import { ZktsError } from '../errors.js';
 import { DataDir } from '../storage/data-dir.js';
 import { loadSessionSecret } from '../storage/session-secret.js';
@@ -139,6 +140,7 @@ export async function runServer(args: string[]): Promise<number> {
     const tlsAdmin = adminTlsSettings(cfg.properties);
     const scheme = tlsAdmin === undefined ? 'http' : tlsAdmin.forceHttps ? 'https' : 'http(s)';
     process.stderr.write(`zkts: admin server on ${scheme}://${ops.admin.address.host}:${ops.admin.address.port}${cfg.admin.commandURL}\n`);
+    if (uiConfig(cfg).enable) process.stderr.write(`zkts: tree browser on ${scheme}://${ops.admin.address.host}:${ops.admin.address.port}/ui/\n`);
   }
   if (ops.metrics.address) {
     process.stderr.write(`zkts: Prometheus metrics on http://${ops.metrics.address.host}:${ops.metrics.address.port}/metrics\n`);

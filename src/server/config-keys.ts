@@ -106,6 +106,11 @@ export const READ_KEYS: ReadonlySet<string> = new Set([
   'enforce.auth.enabled',
   'enforce.auth.schemes',
   'sessionRequireClientSASLAuth',
+  'zkts.admin.ui.enable',
+  'zkts.admin.ui.edit',
+  'zkts.log.level',
+  'zkts.log.file',
+  'zkts.log.format',
 ]);
 
 /** Key prefixes whose keys zkts reads (server.N, authProvider.N, metricsProvider.*, plugin.N[.option]). */
