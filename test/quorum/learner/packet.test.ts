@@ -3,6 +3,7 @@
 // decoded, chunking at every offset, and malformed streams refused with errors that say why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpCode } from '../../../src/protocol/opcodes.js';
@@ -11,6 +12,7 @@ import { treeDigest } from '../../../src/storage/tree-digest.js';
 import {
   LEARNER_PROTOCOL_VERSION,
   LearnerStreamDecoder,
+  ObserverCore,
   PacketType,
   QuorumStreamError,
   decodeConfigText,
@@ -31,6 +33,8 @@ import {
   encodeTouches,
   packet,
   packetTypeName,
+  type DiskAction,
+  type ObserverAction,
   type QuorumPacket,
   type StreamEvent,
 } from '../../../src/quorum/learner/index.js';
@@ -264,4 +268,70 @@ test('decodePacket refuses trailing bytes and payload decoders name the packet',
   assert.throws(() => decodeInt(null, 'ACKEPOCH'), /ACKEPOCH: no data/);
   assert.throws(() => decodeTouches(Buffer.alloc(13)), /13 bytes is not a multiple of 12/);
   assert.throws(() => decodeTxnPayload(Buffer.alloc(10), 'INFORM'), /INFORM: truncated record/);
+});
+
+const arbId = fc.record({ scheme: fc.string({ maxLength: 8 }), id: fc.string({ maxLength: 20 }) }, { noNullPrototype: true });
+const arbPacket: fc.Arbitrary<QuorumPacket> = fc.record(
+  {
+    type: fc.integer({ min: 1, max: 19 }).filter((t) => t !== PacketType.SNAP),
+    zxid: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+    data: fc.option(fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)), { nil: null }),
+    authinfo: fc.option(fc.array(arbId, { maxLength: 3 }), { nil: null }),
+  },
+  { noNullPrototype: true },
+);
+
+/** Cuts `bytes` at the given fractions of its length. */
+function chunked(bytes: Buffer, cuts: number[]): Buffer[] {
+  const at = [...new Set(cuts.map((c) => Math.floor(c * bytes.length)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const c of [...at, bytes.length]) {
+    out.push(bytes.subarray(prev, c));
+    prev = c;
+  }
+  return out;
+}
+
+test('property: any packets, encoded back to back and cut anywhere, decode to themselves', () => {
+  fc.assert(
+    fc.property(fc.array(arbPacket, { maxLength: 8 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }), (ps, cuts) => {
+      const d = new LearnerStreamDecoder();
+      const got = chunked(Buffer.concat(ps.map(encodePacket)), cuts).flatMap((c) => d.push(c));
+      assert.deepEqual(packets(got), ps.map((p) => ({ ...p, authinfo: p.authinfo === null ? null : p.authinfo.map((a) => ({ ...a })) })));
+      assert.equal(d.pendingBytes, 0);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('property: a damaged leader stream decodes or fails with QuorumStreamError, and the core only disconnects', () => {
+  const golden = fixture('observer-snap.leader-to-learner');
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ at: fc.nat({ max: golden.length - 1 }), byte: fc.nat({ max: 255 }) }, { noNullPrototype: true }), { minLength: 1, maxLength: 4 }),
+      fc.nat({ max: golden.length }),
+      (flips, keep) => {
+        const bytes = Buffer.from(golden.subarray(0, Math.max(keep, 1)));
+        for (const f of flips) if (f.at < bytes.length) bytes[f.at] = f.byte;
+        try {
+          new LearnerStreamDecoder().push(bytes);
+        } catch (e) {
+          assert.ok(e instanceof QuorumStreamError, String(e));
+        }
+        const core = new ObserverCore({ sid: 4n, tickTimeMs: 2000, initLimit: 10, syncLimit: 5, acceptedEpoch: 0n, currentEpoch: 0n, configVersion: 0n });
+        const pending: DiskAction[] = [];
+        const run = (actions: ObserverAction[]): void => {
+          for (const a of actions) {
+            if (a.kind === 'persistAcceptedEpoch' || a.kind === 'persistCurrentEpoch' || a.kind === 'takeSnapshot' || a.kind === 'truncateLog') pending.push(a);
+            if (a.kind === 'apply') run(core.applied(a.hdr.zxid, 0n));
+          }
+        };
+        run(core.connected(0, 0n));
+        run(core.receive(bytes, 0));
+        while (pending.length > 0) run(core.persisted(pending.shift()!, 0));
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

@@ -16,6 +16,7 @@
 //   connected | disconnected <reason> | tick <ms> (clock advances by ms)
 //   recv LEADERINFO <epoch> | DIFF | TRUNC | SNAP | NEWLEADER | UPTODATE | SYNC
 //   recv PROPOSAL|COMMIT|INFORM <zxid> [digest=<n>]    a txn of the leader's history
+//   recv INFORMANDACTIVATE|COMMITANDACTIVATE <zxid> <designated leader sid>
 //   recv PING <zxid> | recv REVALIDATE <session> <true|false> | recv bytes <hex>
 //   persisted <acceptedEpoch|currentEpoch|snapshot|truncate> | persistFailed <what> <message>
 //   touch <session> <timeout> | revalidate <session> <timeout>
@@ -333,6 +334,15 @@ export class TranscriptRunner {
       }
       case 'COMMIT':
         bytes = p(PacketType.COMMIT, BigInt(pos[0]!));
+        break;
+      case 'INFORMANDACTIVATE': {
+        const e = this.history(BigInt(pos[0]!));
+        const leaderId = new JuteWriter(8).long(BigInt(pos[1]!)).toBuffer();
+        bytes = p(PacketType.INFORMANDACTIVATE, e.hdr.zxid, Buffer.concat([leaderId, encodeTxnEntry(e.hdr, e.txn, e.digest)]));
+        break;
+      }
+      case 'COMMITANDACTIVATE':
+        bytes = p(PacketType.COMMITANDACTIVATE, BigInt(pos[0]!), new JuteWriter(8).long(BigInt(pos[1]!)).toBuffer());
         break;
       case 'bytes':
         bytes = Buffer.from(pos.join(''), 'hex');
