@@ -1,5 +1,5 @@
 // Transcript tests of the ObserverCore (transcript.ts runs them): each transcripts/*.txt is a
-// script of inputs with the actions expected after each. UPDATE_TRANSCRIPTS=1 rewrites the
+// script of inputs with the actions expected after each. ZKTS_UPDATE_TRANSCRIPTS=1 rewrites the
 // files with what the core does now — then read the diff before committing it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ for (const name of readdirSync(DIR).filter((f) => f.endsWith('.txt')).sort()) {
     const file = join(DIR, name);
     const text = readFileSync(file, 'utf8');
     const got = runTranscript(text.replace(/\n$/, '')) + '\n';
-    if (process.env.UPDATE_TRANSCRIPTS === '1') writeFileSync(file, got);
+    if (process.env.ZKTS_UPDATE_TRANSCRIPTS === '1') writeFileSync(file, got);
     else assert.equal(got, text);
   });
 }
