@@ -16,6 +16,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { ZktsError } from '../errors.js';
 import type { FourLetterView } from '../server/four-letter.js';
+import { verifiedPeerCertificate } from '../server/auth/x509.js';
 import { CommandResponse, PRIMARY_NAMES, runCommand, type CommandContext } from './commands.js';
 import { writeJson, type Json } from './json.js';
 
@@ -135,6 +136,7 @@ async function handle(opts: AdminServerOptions, req: IncomingMessage, res: Serve
     kwargs,
     authorization: header,
     remoteAddress: req.socket.remoteAddress ?? '',
+    peerCertificate: verifiedPeerCertificate(req.socket),
   });
   sendCommand(res, r);
 }

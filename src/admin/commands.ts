@@ -33,6 +33,9 @@ export interface CommandRequest {
   readonly kwargs: ReadonlyMap<string, string>;
   /** The Authorization header: "<scheme> <auth>" or "<scheme>". */
   readonly authorization: string | undefined;
+  /** HTTPS: the client certificate the handshake verified, for the x509 scheme. Identity comes only
+   * from it, the Authorization header and the socket's address, never other headers (CVE-2024-51504). */
+  readonly peerCertificate?: Buffer;
   readonly remoteAddress: string;
 }
 
@@ -207,7 +210,8 @@ function checkAuth(ctx: CommandContext, req: CommandRequest, auth: NonNullable<C
   if ((parts.length !== 1 && parts.length !== 2) || provider === undefined) return new CommandResponse(name, 'Not authenticated', 401);
   let ids: readonly Id[];
   try {
-    const r = provider.authenticate(Buffer.from(parts[1] ?? '', 'utf8'), { remoteAddress: req.remoteAddress });
+    const peer = req.peerCertificate === undefined ? {} : { peerCertificate: req.peerCertificate };
+    const r = provider.authenticate(Buffer.from(parts[1] ?? '', 'utf8'), { remoteAddress: req.remoteAddress, ...peer });
     ids = 'ids' in r ? r.ids : [];
   } catch {
     ids = [];

@@ -39,7 +39,7 @@ import { SessionPasswords, type SessionPasswordMode } from './session-passwords.
 import { SessionTracker, type Session } from './session-tracker.js';
 import { ServerStats } from './server-stats.js';
 import { PluginHost } from '../plugin/host.js';
-import { x509Provider } from './auth/x509.js';
+import { verifiedPeerCertificate, x509Provider } from './auth/x509.js';
 import { AuthEnforcement } from './auth/enforce-auth.js';
 import type { TlsSettings } from './tls-config.js';
 import { TlsFront } from './tls-front.js';
@@ -685,7 +685,8 @@ export class ZkServer implements ConnectionHost {
     let ids: Id[] | null = null;
     if (provider) {
       try {
-        const r = provider.authenticate(req.auth, { remoteAddress: conn.remoteAddress });
+        const peerCertificate = verifiedPeerCertificate(conn.socket);
+        const r = provider.authenticate(req.auth, { remoteAddress: conn.remoteAddress, ...(peerCertificate === undefined ? {} : { peerCertificate }) });
         if ('ids' in r) ids = r.ids;
       } catch {
         ids = null;

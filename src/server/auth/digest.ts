@@ -10,6 +10,8 @@ import type { ACL, Id } from '../../protocol/records.js';
 
 export interface AuthContext {
   remoteAddress: string;
+  /** The DER client certificate its TLS handshake verified (x509.ts verifiedPeerCertificate); none on plaintext. */
+  peerCertificate?: Buffer;
 }
 
 export type AuthResult = { ids: Id[] } | { error: string };

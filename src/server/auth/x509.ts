@@ -12,6 +12,7 @@
 // - otherwise its contents decoded as UTF-8 (whatever the string type: the JDK does so), with
 //   , = + < > # ; " \ escaped by a backslash, NUL as \00, and leading and trailing spaces (and
 //   CRs) escaped by a backslash; nothing else is escaped.
+import type { TLSSocket } from 'node:tls';
 import { decodeJavaUtf8 } from '../../protocol/jute.js';
 import type { Id } from '../../protocol/records.js';
 import { type Der, Tag, children, expectTag, oid, parseDer, seq } from '../tls-der.js';
@@ -182,16 +183,29 @@ export function x509Ids(clientId: string, opts: X509Options = {}): Id[] {
   return ids;
 }
 
+/** The DER certificate a TLS socket's peer presented and the handshake verified; undefined on a
+ * plaintext socket, without a client certificate, or with one that is not trusted. */
+export function verifiedPeerCertificate(socket: object): Buffer | undefined {
+  const s = socket as Partial<TLSSocket>;
+  if (s.encrypted !== true || s.authorized !== true || typeof s.getPeerX509Certificate !== 'function') return undefined;
+  return s.getPeerX509Certificate()?.raw;
+}
+
 /**
- * The "x509" provider. Ids come from the TLS handshake (see tls-front.ts), not from an addauth
- * packet: an addauth with scheme x509 is refused (ZooKeeper re-reads the certificate chain there,
- * which ends in AuthFailed on a plaintext connection; on a TLS one the id is already held).
+ * The "x509" provider. A TLS connection gets its ids at the handshake (see tls-front.ts); an
+ * addauth x509, like ZooKeeper's handleAuthentication, re-reads the connection's verified client
+ * certificate: the same ids again on a TLS connection with one, AuthFailed without (plaintext, or
+ * ssl.clientAuth=none/want and no certificate). The admin server uses it for HTTPS client
+ * certificates the same way.
  */
 export function x509Provider(opts: X509Options = {}): AuthProvider {
   return {
     scheme: 'x509',
     isAuthenticated: true,
-    authenticate: () => ({ error: 'x509 ids come from the TLS handshake' }),
+    authenticate: (_auth, ctx) => {
+      if (ctx.peerCertificate === undefined) return { error: 'no verified client certificate' };
+      return { ids: x509Ids(x509ClientId(ctx.peerCertificate), opts) };
+    },
     matches: (id, aclExpr) => id === aclExpr || (opts.superUser !== undefined && id === opts.superUser),
     isValid: isValidDistinguishedName,
     userName: (id) => id,
