@@ -69,7 +69,9 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
     saslSuperPassword: cfg.properties.get('zookeeper.SASLAuthenticationProvider.superPassword'),
     containerCheckIntervalMs: cfg.container.checkIntervalMs,
     containerMaxNeverUsedIntervalMs: cfg.container.maxNeverUsedIntervalMs,
-    serverId: 1,
+    // an observer's session ids carry its myid, as every ensemble member's
+    serverId: cfg.distributed ? cfg.myid! : 1,
+    ...(cfg.distributed && cfg.peerType === 'observer' ? { quorumRole: 'observer' as const } : {}),
     fourLetterWord: fourLetterWordHandler({
       whitelist: cfg.fourLetterWordWhitelist,
       dataDir: cfg.dataDir,
@@ -79,6 +81,17 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
     // plugin.N=module and plugin.N.option=value, loaded and validated at start
     plugins: cfg.plugins.map((p) => ({ id: p.id, plugin: p.module, options: p.options })),
   };
+}
+
+/** An ensemble member must be an observer: zkts does not vote (or lead) yet. */
+export function checkRole(cfg: ServerConfig): void {
+  if (!cfg.distributed || cfg.peerType === 'observer') return;
+  throw new ZktsError(
+    'ZKTS_ERR_UNSUPPORTED',
+    `server.${cfg.myid}: zkts joins an ensemble only as an observer; a participant (voting member) is not implemented. ` +
+      `Mark this server's line server.${cfg.myid}=host:quorumPort:electionPort:observer in every member's config, ` +
+      'or remove the server.N lines to run standalone',
+  );
 }
 
 function readConfig(args: string[]): ServerConfig {
@@ -98,9 +111,7 @@ export async function runServer(args: string[]): Promise<number> {
       `zkts: warning: these keys are not acted on by this zkts version and are ignored: ${cfg.unsupported.join(', ')}\n`,
     );
   }
-  if (cfg.distributed) {
-    throw new ZktsError('ZKTS_ERR_UNSUPPORTED', 'server.N lines: zkts runs standalone only for now; remove the server.N lines (ensemble membership is not implemented yet)');
-  }
+  checkRole(cfg);
   const log = (level: 'info' | 'warn' | 'error', msg: string): void => {
     if (level !== 'info') process.stderr.write(`zkts: ${level}: ${msg}\n`);
   };
