@@ -14,6 +14,7 @@ import { fourLetterWordHandler } from '../server/four-letter-host.js';
 import { adminTlsSettings, tlsSettings } from '../server/tls-config.js';
 import { ZkServer, type ServerOptions } from '../server/zk-server.js';
 import { txnLogSource } from '../plugin/txn-log-source.js';
+import { startObserver, type RunningObserver } from '../quorum/observer-node.js';
 
 const DEFAULT_CONFIG = 'conf/zoo.cfg';
 
@@ -58,7 +59,9 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
     extendedTypesEnabled: cfg.extendedTypesEnabled,
     reconfigEnabled: cfg.reconfigEnabled,
     enforceQuota: cfg.enforceQuota,
-    sessionPasswords: cfg.sessionPasswords,
+    // In an ensemble every member derives the same password (Java's Random), so that a session
+    // moves between Apache ZooKeeper servers and zkts.
+    sessionPasswords: cfg.distributed && cfg.peerType === 'observer' ? 'java' : cfg.sessionPasswords,
     ...(cfg.enforceAuthSchemes === undefined ? {} : { enforceAuthSchemes: cfg.enforceAuthSchemes }),
     superDigest: cfg.superDigest,
     saslCredentials: saslCredentials(cfg),
@@ -156,9 +159,24 @@ export async function runServer(args: string[]): Promise<number> {
   if (ops.metrics.address) {
     process.stderr.write(`zkts: Prometheus metrics on http://${ops.metrics.address.host}:${ops.metrics.address.port}/metrics\n`);
   }
+  let observer: RunningObserver | null = null;
+  if (server.opts.quorumRole === 'observer') {
+    // the ensemble's observer: the log says where it is (electing, syncing, serving)
+    const observerLog = (level: 'info' | 'warn' | 'error', msg: string): void => {
+      process.stderr.write(`zkts: observer: ${level === 'info' ? '' : `${level}: `}${msg}\n`);
+    };
+    observer = await startObserver(cfg, server, cfg.syncEnabled ? data : null, observerLog).catch(async (e: unknown) => {
+      await ops.close();
+      await server.stop();
+      await data.close();
+      throw new ZktsError('ZKTS_ERR_LISTEN', `observer ${cfg.myid}: cannot start the election port: ${(e as Error).message}`);
+    });
+    process.stderr.write(`zkts: observer ${cfg.myid} of ${cfg.servers.length} servers; clients are served once synced with the leader\n`);
+  }
   const stop = (): void => {
     void ops
       .close()
+      .then(() => observer?.stop())
       .then(() => server.stop())
       .then(() => data.close())
       .then(() => process.exit(0));

@@ -94,6 +94,9 @@ export function fourLetterView(server: ZkServer, asking: Connection, opts: FourL
         nonMtlsRemoteConnCount: 0,
         nonMtlsLocalConnCount: 0,
         percentileSummaries: { readlatency: st.readLatency.view(), updatelatency: st.updateLatency.view() },
+        ...(server.learner === null
+          ? {}
+          : { peerState: server.learner.peerState, quorumSize: server.learner.quorumSize, counters: { digest_mismatches_count: server.learner.digestMismatches } }),
       };
     },
     connections: () => [...server.connections].map((c) => connectionView(c, asking)),

@@ -130,6 +130,10 @@ export interface MonitorView {
   /** TLS connections without client certificates, from remote / local addresses (0 without TLS). */
   readonly nonMtlsRemoteConnCount: number;
   readonly nonMtlsLocalConnCount: number;
+  /** An ensemble member's QuorumPeer.getDetailedPeerState, e.g. "observing - broadcast". */
+  readonly peerState?: string;
+  /** An ensemble member's quorum_size gauge: the voting members of its config. */
+  readonly quorumSize?: number;
   /** ZooKeeper's counters that zkts tracks, by ZooKeeper's name; any missing prints 0. */
   readonly counters?: Readonly<Partial<Record<MntrCounter, number>>>;
   /** ZooKeeper's basic summaries that zkts tracks; any missing prints zeros. */
@@ -222,6 +226,8 @@ export function formatMonitor(h: MonitorHeader, m: MonitorView): string {
   put('outstanding_tls_handshake', m.outstandingTlsHandshakes);
   put('min_client_response_size', m.clientResponseBytes.min);
   put('non_mtls_local_conn_count', m.nonMtlsLocalConnCount);
+  if (m.peerState !== undefined) put('peer_state', m.peerState);
+  if (m.quorumSize !== undefined) put('quorum_size', m.quorumSize);
 
   // Gauge sets: each set in turn, every namespace within it.
   const quotas = m.quotas ?? [];

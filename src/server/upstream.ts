@@ -15,6 +15,16 @@ export interface ForwardedRequest {
   authInfo: readonly Id[];
 }
 
+/** What srvr/mntr show of a learner. */
+export interface LearnerView {
+  /** QuorumPeer.getDetailedPeerState: "observing - broadcast", "looking - election", ... */
+  readonly peerState: string;
+  /** Voting members in the config (quorum_size). */
+  readonly quorumSize: number;
+  /** Txns after which the tree's digest differed from the leader's (digest_mismatches_count). */
+  readonly digestMismatches: number;
+}
+
 export interface Upstream {
   /** REQUEST to the leader. */
   forward(req: ForwardedRequest): void;

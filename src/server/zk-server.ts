@@ -45,7 +45,7 @@ import type { TlsSettings } from './tls-config.js';
 import { TlsFront } from './tls-front.js';
 import type { TxnSource } from '../plugin/change-listeners.js';
 import type { PluginSpec } from '../plugin/types.js';
-import type { Upstream } from './upstream.js';
+import type { LearnerView, Upstream } from './upstream.js';
 
 export interface ServerOptions {
   host: string;
@@ -747,6 +747,9 @@ export class ZkServer implements ConnectionHost {
   private pendingSyncs: Entry[] = [];
   /** Reconnects waiting for the leader's REVALIDATE answer, by session. */
   private readonly revalidating = new Map<bigint, { conn: Connection; timeoutMs: number }[]>();
+
+  /** A learner's state for srvr/mntr, set by its peer (src/quorum/observer-peer.ts). */
+  learner: LearnerView | null = null;
 
   /** Whether clients are served: always for a standalone server, while synced for a learner. */
   get serving(): boolean {

@@ -28,6 +28,7 @@ test('an observer line with peerType=observer runs as an observer with its myid 
   assert.equal(opts.quorumRole, 'observer');
   assert.equal(opts.serverId, 4);
   assert.equal(opts.port, 2184, 'the client port of its server line');
+  assert.equal(opts.sessionPasswords, 'java', "ZooKeeper's derivable session passwords, so sessions move between members");
 });
 
 test('a participant zkts member is refused, saying that only observers are supported', () => {

@@ -1,0 +1,56 @@
+// observer-node.ts — an observer from its zoo.cfg: the election port (ElectionService, started for
+// the whole life of the server, as ZooKeeper's QuorumCnxManager listener) and the observer peer
+// that elects, syncs with the leader and feeds the client-facing server.
+import type { ServerConfig } from '../server/config.js';
+import type { ZkServer } from '../server/zk-server.js';
+import { ElectionService } from './election/index.js';
+import { ObserverPeer, type TxnLogSink } from './observer-peer.js';
+
+type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
+
+export interface RunningObserver {
+  readonly peer: ObserverPeer;
+  readonly election: ElectionService;
+  stop(): Promise<void>;
+}
+
+/** Starts observing the ensemble of `cfg` (an observer's config: distributed, peerType observer). */
+export async function startObserver(cfg: ServerConfig, server: ZkServer, txnLog: TxnLogSink | null, log: Log): Promise<RunningObserver> {
+  const me = cfg.servers.find((s) => s.id === cfg.myid);
+  if (!cfg.distributed || cfg.peerType !== 'observer' || me === undefined) {
+    throw new Error(`startObserver: server.${cfg.myid} is not an observer of an ensemble`);
+  }
+  const election = new ElectionService({
+    myId: me.id,
+    electionAddress: { host: cfg.quorumListenOnAllIPs ? '0.0.0.0' : me.host, port: me.electionPort },
+    peers: cfg.servers.map((s) => ({ id: s.id, host: s.host, electionPort: s.electionPort, quorumPort: s.quorumPort, type: s.type })),
+    learnerType: 'observer',
+    configVersion: cfg.quorumVersion ?? 0n,
+    log: (level, msg) => {
+      if (level !== 'debug') log(level, `election: ${msg}`);
+    },
+  });
+  await election.start();
+  const peer = new ObserverPeer({
+    myid: me.id,
+    servers: cfg.servers,
+    tickTime: cfg.tickTime,
+    initLimit: cfg.initLimit,
+    syncLimit: cfg.syncLimit,
+    dataDir: cfg.dataDir,
+    server,
+    election,
+    txnLog,
+    configVersion: cfg.quorumVersion ?? 0n,
+    log,
+  });
+  peer.start();
+  return {
+    peer,
+    election,
+    async stop() {
+      await peer.stop();
+      await election.stop();
+    },
+  };
+}
