@@ -185,8 +185,11 @@ export class ObserverPeer {
       try {
         return await new Promise<Socket>((resolve, reject) => {
           const s = createConnection({ host: leader.host, port: leader.quorumPort });
+          // Learner.sockConnect: the connect itself is bounded by tickTime×initLimit
+          s.setTimeout(this.opts.tickTime * this.opts.initLimit, () => s.destroy(new Error('connect timed out')));
           s.once('connect', () => {
             s.off('error', reject);
+            s.setTimeout(0);
             resolve(s);
           });
           s.once('error', reject);
