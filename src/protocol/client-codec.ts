@@ -192,6 +192,7 @@ export interface WatcherEvent {
 }
 
 export function decodeWatcherEvent(r: JuteReader): WatcherEvent {
+  r.pairSurrogates = true;
   return { type: r.int(), state: r.int(), path: r.ustring() };
 }
 
@@ -245,9 +246,12 @@ const MIN_MULTI_HEADER_BYTES = 9;
 
 /**
  * Decodes the body of a successful reply to a request of opcode `type`. Throws JuteDecodeError
- * on truncation or an opcode that has no response record.
+ * on truncation or an opcode that has no response record. Strings are read as a client wants
+ * them: a character a Java peer wrote as two CESU-8 surrogates comes back whole (the reader is
+ * switched to `pairSurrogates`), where a server would read two U+FFFD as Java does.
  */
 export function decodeResponse(type: number, r: JuteReader): Response {
+  r.pairSurrogates = true;
   switch (type) {
     case OpCode.create:
       return { type, path: r.ustring() };

@@ -15,6 +15,11 @@ export class JuteReader {
   readonly buf: Buffer;
   offset: number;
   readonly end: number;
+  /**
+   * How string() reads CESU-8 surrogates when not told: false (a server reads as Java does), true
+   * for a client, which wants back the characters the other side wrote.
+   */
+  pairSurrogates = false;
 
   constructor(buf: Buffer, offset = 0, end = buf.length) {
     this.buf = buf;
@@ -77,9 +82,9 @@ export class JuteReader {
    * A string as a Java peer reads it (`new String(bytes, UTF_8)`): an encoded surrogate (CESU-8,
    * as jute writes characters outside the BMP) becomes one U+FFFD per 3-byte half. With
    * `pairSurrogates` the halves are joined back into the character instead, for a client that
-   * wants what the other side meant.
+   * wants what the other side meant. The default is the reader's `pairSurrogates`.
    */
-  string(pairSurrogates = false): string | null {
+  string(pairSurrogates = this.pairSurrogates): string | null {
     const len = this.int();
     if (len === -1) return null;
     if (len < 0) throw new JuteDecodeError(`negative string length ${len}`);

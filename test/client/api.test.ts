@@ -148,6 +148,10 @@ for (const kind of SERVER_KINDS) {
         assert.deepEqual(await c.whoAmI(), [{ authScheme: 'ip', user: '127.0.0.1' }]);
         await c.addAuth('digest', 'bob:pw');
         assert.deepEqual((await c.whoAmI()).map((i) => i.authScheme).sort(), ['digest', 'ip']);
+        // a user outside the BMP: the server writes it as CESU-8 (two 3-byte surrogates), the client pairs them
+        const smile = String.fromCodePoint(0x1f600);
+        await c.addAuth('digest', `u${smile}:pw`);
+        assert.ok((await c.whoAmI()).some((i) => i.authScheme === 'digest' && i.user === `u${smile}`), 'the character comes back whole');
       } finally {
         await c.close();
       }
