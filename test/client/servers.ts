@@ -6,6 +6,7 @@
 import { javaZooKeeperMissing, startJavaZooKeeper } from '../conformance/server-process.js';
 import { fourLetterWordHandler } from '../../src/server/four-letter-host.js';
 import { startServer } from '../server/start-server.js';
+import net from 'node:net';
 import { ZooKeeper, type ConnectOptions } from '../../src/client/index.js';
 
 export interface TestServer {
@@ -121,4 +122,27 @@ export function uniquePath(name: string): string {
 export function recorder<E>(): { events: E[]; fn: (e: E) => void } {
   const events: E[] = [];
   return { events, fn: (e: E) => void events.push(e) };
+}
+
+/** Sends a four-letter word and resolves with the whole answer (the server closes after it). */
+export function fourLetterWord(server: { host: string; port: number }, word: string, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(server.port, server.host, () => sock.end(word));
+    let out = '';
+    sock.setTimeout(timeoutMs, () => sock.destroy(new Error(`no answer to ${word} within ${timeoutMs} ms`)));
+    sock.on('data', (b: Buffer) => (out += b.toString()));
+    sock.on('error', reject);
+    sock.on('close', () => resolve(out));
+  });
+}
+
+/** The paths each session watches, from "wchc" (session id -> watched paths). */
+export async function watchesBySession(server: { host: string; port: number }): Promise<Map<bigint, string[]>> {
+  const out = new Map<bigint, string[]>();
+  let current: string[] | undefined;
+  for (const line of (await fourLetterWord(server, 'wchc')).split('\n')) {
+    if (/^0x[0-9a-f]+$/i.test(line.trim())) out.set(BigInt(line.trim()), (current = []));
+    else if (line.trim().startsWith('/') && current !== undefined) current.push(line.trim());
+  }
+  return out;
 }

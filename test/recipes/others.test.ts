@@ -1,7 +1,8 @@
 // others.test.ts — ReadWriteLock, the caches, barriers, the queue, PersistentNode and GroupMember
-// on an in-process TestingServer.
+// against zkts and Apache ZooKeeper 3.8 (test/client/servers.ts), so the recipes rest only on
+// behaviour both servers share.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { ZooKeeper } from '../../src/client/index.js';
 import {
   Barrier,
@@ -14,147 +15,151 @@ import {
   ReadWriteLock,
   TreeCache,
 } from '../../src/recipes/index.js';
-import { TestingServer } from '../../src/testing/index.js';
+import { SERVER_KINDS, type TestServer } from '../client/servers.js';
 
-let server: TestingServer;
-const clients: ZooKeeper[] = [];
-async function client(): Promise<ZooKeeper> {
-  const zk = await ZooKeeper.connect(server.connectString);
-  clients.push(zk);
-  return zk;
+for (const kind of SERVER_KINDS) {
+  describe(`rw-lock, caches, barriers, queues, persistent nodes against ${kind.name}`, { skip: kind.skip }, () => {
+    let server: TestServer;
+    const clients: ZooKeeper[] = [];
+    async function client(): Promise<ZooKeeper> {
+      const zk = await ZooKeeper.connect(server.connectString);
+      clients.push(zk);
+      return zk;
+    }
+    async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await cond())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    before(async () => {
+      server = await kind.start();
+    });
+    after(async () => {
+      for (const zk of clients) await zk.close();
+      await server?.stop();
+    });
+
+    test('read-write lock: readers share, a writer excludes, a reader behind a writer waits', async () => {
+      const [a, b, c] = [await client(), await client(), await client()];
+      const ra = new ReadWriteLock(a, '/rw/1');
+      const rb = new ReadWriteLock(b, '/rw/1');
+      const rc = new ReadWriteLock(c, '/rw/1');
+      assert.equal(await ra.readLock.acquire(), true);
+      assert.equal(await rb.readLock.acquire({ timeoutMs: 1000 }), true, 'two readers at once');
+      assert.equal(await rc.writeLock.acquire({ timeoutMs: 100 }), false, 'no writer while read');
+      const w = rc.writeLock.acquire();
+      await new Promise((r) => setTimeout(r, 50));
+      const lateReader = new ReadWriteLock(await client(), '/rw/1');
+      assert.equal(await lateReader.readLock.acquire({ timeoutMs: 100 }), false, 'a reader queued behind a writer waits');
+      await ra.readLock.release();
+      await rb.readLock.release();
+      assert.equal(await w, true);
+      assert.ok(rc.writeLock.token !== null);
+      await rc.writeLock.release();
+    });
+
+    test('tree cache, path-children cache and node cache follow changes', async () => {
+      const zk = await client();
+      await zk.create('/tc');
+      await zk.create('/tc/a', '1');
+      const tree = new TreeCache(zk, '/tc');
+      const kids = new PathChildrenCache(zk, '/tc');
+      const one = new NodeCache(zk, '/tc/a');
+      const events: string[] = [];
+      tree.on('added', (n) => events.push(`+${n.path}`));
+      tree.on('updated', (n) => events.push(`~${n.path}`));
+      tree.on('removed', (n) => events.push(`-${n.path}`));
+      await tree.start();
+      await kids.start();
+      await one.start();
+      assert.deepEqual(events, ['+/tc', '+/tc/a']);
+      assert.equal(one.current()?.data.toString(), '1');
+      await zk.create('/tc/a/deep', 'd');
+      await zk.setData('/tc/a', '2');
+      await zk.create('/tc/b', 'b');
+      await until('the tree cache', () => tree.get('/tc/b') !== undefined && tree.get('/tc/a/deep') !== undefined && tree.get('/tc/a')?.data.toString() === '2');
+      await until('the node cache', () => one.current()?.data.toString() === '2');
+      await until('the children cache', () => kids.current().length === 2);
+      assert.deepEqual(kids.current().map((c) => c.path), ['/tc/a', '/tc/b']);
+      assert.equal(kids.get('/tc/a/deep'), undefined, 'grandchildren are not in a children cache');
+      await zk.delete('/tc/a/deep');
+      await zk.delete('/tc/a');
+      await until('removal', () => tree.get('/tc/a') === undefined && one.current() === undefined && kids.current().length === 1);
+      assert.ok(events.includes('~/tc/a') && events.includes('-/tc/a/deep') && events.includes('-/tc/a'));
+      await tree.close();
+      await kids.close();
+      await one.close();
+    });
+
+    test('barrier: waiters go on when it is removed; double barrier enters and leaves together', async () => {
+      const [a, b, c] = [await client(), await client(), await client()];
+      const bar = new Barrier(a, '/barrier/1');
+      await bar.setBarrier();
+      assert.equal(await new Barrier(b, '/barrier/1').waitOnBarrier({ timeoutMs: 100 }), false);
+      const waiting = new Barrier(c, '/barrier/1').waitOnBarrier();
+      await bar.removeBarrier();
+      assert.equal(await waiting, true);
+
+      const members = [a, b, c].map((zk, i) => new DoubleBarrier(zk, '/barrier/double', 3, `m${i}`));
+      const entered: number[] = [];
+      const p01 = [0, 1].map((i) => members[i]!.enter({ timeoutMs: 5000 }).then((ok) => (entered.push(i), ok)));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(entered, [], 'nobody enters before three members are there');
+      assert.equal(await members[2]!.enter({ timeoutMs: 5000 }), true);
+      assert.deepEqual(await Promise.all(p01), [true, true]);
+      const left = await Promise.all(members.map((m) => m.leave({ timeoutMs: 5000 })));
+      assert.deepEqual(left, [true, true, true]);
+      assert.deepEqual(await a.getChildren('/barrier/double'), []);
+    });
+
+    test('queue: FIFO, priority, each item taken once, take waits', async () => {
+      const zks = [await client(), await client(), await client()];
+      const q = new DistributedQueue(zks[0]!, '/queue/1');
+      assert.equal(await q.poll(), null);
+      for (let i = 0; i < 30; i++) await q.put(`item-${i}`);
+      await q.put('urgent', 0);
+      const low = new DistributedQueue(zks[0]!, '/queue/2');
+      await low.put('later', 5);
+      await low.put('first', 1);
+      assert.equal((await low.poll())?.toString(), 'first');
+      const taken = (await Promise.all(zks.map(async (zk) => {
+        const mine: string[] = [];
+        const cq = new DistributedQueue(zk, '/queue/1');
+        for (let item = await cq.poll(); item !== null; item = await cq.poll()) mine.push(item.toString());
+        return mine;
+      }))).flat();
+      assert.equal(taken.length, 31);
+      assert.equal(new Set(taken).size, 31, 'no item taken twice');
+      const waiter = q.take({ timeoutMs: 5000 });
+      await new Promise((r) => setTimeout(r, 50));
+      await new DistributedQueue(zks[1]!, '/queue/1').put('late');
+      assert.equal((await waiter)?.toString(), 'late');
+      assert.equal(await q.take({ timeoutMs: 50 }), null);
+    });
+
+    test('persistent node heals after deletion; group member sees the group', async () => {
+      const [a, b] = [await client(), await client()];
+      const node = new PersistentNode(a, '/pn/here', 'ephemeral', 'x');
+      await node.start();
+      assert.equal((await b.getData('/pn/here')).data.toString(), 'x');
+      await b.delete('/pn/here');
+      await until('re-creation', async () => (await b.exists('/pn/here')) !== null);
+      await node.setData('y');
+      assert.equal((await b.getData('/pn/here')).data.toString(), 'y');
+      await node.close();
+      assert.equal(await b.exists('/pn/here'), null);
+
+      const ga = new GroupMember(a, '/group/g', 'a', 'A');
+      const gb = new GroupMember(b, '/group/g', 'b', 'B');
+      await ga.start();
+      await gb.start();
+      await until('both members', () => ga.currentMembers().size === 2);
+      assert.equal(ga.currentMembers().get('b')?.toString(), 'B');
+      await gb.close();
+      await until('b to leave', () => !ga.currentMembers().has('b'));
+      await ga.close();
+    });
+  });
 }
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-before(async () => {
-  server = await TestingServer.start();
-});
-after(async () => {
-  for (const zk of clients) await zk.close();
-  await server.close();
-});
-
-test('read-write lock: readers share, a writer excludes, a reader behind a writer waits', async () => {
-  const [a, b, c] = [await client(), await client(), await client()];
-  const ra = new ReadWriteLock(a, '/rw/1');
-  const rb = new ReadWriteLock(b, '/rw/1');
-  const rc = new ReadWriteLock(c, '/rw/1');
-  assert.equal(await ra.readLock.acquire(), true);
-  assert.equal(await rb.readLock.acquire({ timeoutMs: 1000 }), true, 'two readers at once');
-  assert.equal(await rc.writeLock.acquire({ timeoutMs: 100 }), false, 'no writer while read');
-  const w = rc.writeLock.acquire();
-  await new Promise((r) => setTimeout(r, 50));
-  const lateReader = new ReadWriteLock(await client(), '/rw/1');
-  assert.equal(await lateReader.readLock.acquire({ timeoutMs: 100 }), false, 'a reader queued behind a writer waits');
-  await ra.readLock.release();
-  await rb.readLock.release();
-  assert.equal(await w, true);
-  assert.ok(rc.writeLock.token !== null);
-  await rc.writeLock.release();
-});
-
-test('tree cache, path-children cache and node cache follow changes', async () => {
-  const zk = await client();
-  await zk.create('/tc');
-  await zk.create('/tc/a', '1');
-  const tree = new TreeCache(zk, '/tc');
-  const kids = new PathChildrenCache(zk, '/tc');
-  const one = new NodeCache(zk, '/tc/a');
-  const events: string[] = [];
-  tree.on('added', (n) => events.push(`+${n.path}`));
-  tree.on('updated', (n) => events.push(`~${n.path}`));
-  tree.on('removed', (n) => events.push(`-${n.path}`));
-  await tree.start();
-  await kids.start();
-  await one.start();
-  assert.deepEqual(events, ['+/tc', '+/tc/a']);
-  assert.equal(one.current()?.data.toString(), '1');
-  await zk.create('/tc/a/deep', 'd');
-  await zk.setData('/tc/a', '2');
-  await zk.create('/tc/b', 'b');
-  await until('the tree cache', () => tree.get('/tc/b') !== undefined && tree.get('/tc/a/deep') !== undefined && tree.get('/tc/a')?.data.toString() === '2');
-  await until('the node cache', () => one.current()?.data.toString() === '2');
-  await until('the children cache', () => kids.current().length === 2);
-  assert.deepEqual(kids.current().map((c) => c.path), ['/tc/a', '/tc/b']);
-  assert.equal(kids.get('/tc/a/deep'), undefined, 'grandchildren are not in a children cache');
-  await zk.delete('/tc/a/deep');
-  await zk.delete('/tc/a');
-  await until('removal', () => tree.get('/tc/a') === undefined && one.current() === undefined && kids.current().length === 1);
-  assert.ok(events.includes('~/tc/a') && events.includes('-/tc/a/deep') && events.includes('-/tc/a'));
-  await tree.close();
-  await kids.close();
-  await one.close();
-});
-
-test('barrier: waiters go on when it is removed; double barrier enters and leaves together', async () => {
-  const [a, b, c] = [await client(), await client(), await client()];
-  const bar = new Barrier(a, '/barrier/1');
-  await bar.setBarrier();
-  assert.equal(await new Barrier(b, '/barrier/1').waitOnBarrier({ timeoutMs: 100 }), false);
-  const waiting = new Barrier(c, '/barrier/1').waitOnBarrier();
-  await bar.removeBarrier();
-  assert.equal(await waiting, true);
-
-  const members = [a, b, c].map((zk, i) => new DoubleBarrier(zk, '/barrier/double', 3, `m${i}`));
-  const entered: number[] = [];
-  const p01 = [0, 1].map((i) => members[i]!.enter({ timeoutMs: 5000 }).then((ok) => (entered.push(i), ok)));
-  await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(entered, [], 'nobody enters before three members are there');
-  assert.equal(await members[2]!.enter({ timeoutMs: 5000 }), true);
-  assert.deepEqual(await Promise.all(p01), [true, true]);
-  const left = await Promise.all(members.map((m) => m.leave({ timeoutMs: 5000 })));
-  assert.deepEqual(left, [true, true, true]);
-  assert.deepEqual(await a.getChildren('/barrier/double'), []);
-});
-
-test('queue: FIFO, priority, each item taken once, take waits', async () => {
-  const zks = [await client(), await client(), await client()];
-  const q = new DistributedQueue(zks[0]!, '/queue/1');
-  assert.equal(await q.poll(), null);
-  for (let i = 0; i < 30; i++) await q.put(`item-${i}`);
-  await q.put('urgent', 0);
-  const low = new DistributedQueue(zks[0]!, '/queue/2');
-  await low.put('later', 5);
-  await low.put('first', 1);
-  assert.equal((await low.poll())?.toString(), 'first');
-  const taken = (await Promise.all(zks.map(async (zk) => {
-    const mine: string[] = [];
-    const cq = new DistributedQueue(zk, '/queue/1');
-    for (let item = await cq.poll(); item !== null; item = await cq.poll()) mine.push(item.toString());
-    return mine;
-  }))).flat();
-  assert.equal(taken.length, 31);
-  assert.equal(new Set(taken).size, 31, 'no item taken twice');
-  const waiter = q.take({ timeoutMs: 5000 });
-  await new Promise((r) => setTimeout(r, 50));
-  await new DistributedQueue(zks[1]!, '/queue/1').put('late');
-  assert.equal((await waiter)?.toString(), 'late');
-  assert.equal(await q.take({ timeoutMs: 50 }), null);
-});
-
-test('persistent node heals after deletion; group member sees the group', async () => {
-  const [a, b] = [await client(), await client()];
-  const node = new PersistentNode(a, '/pn/here', 'ephemeral', 'x');
-  await node.start();
-  assert.equal((await b.getData('/pn/here')).data.toString(), 'x');
-  await b.delete('/pn/here');
-  await until('re-creation', async () => (await b.exists('/pn/here')) !== null);
-  await node.setData('y');
-  assert.equal((await b.getData('/pn/here')).data.toString(), 'y');
-  await node.close();
-  assert.equal(await b.exists('/pn/here'), null);
-
-  const ga = new GroupMember(a, '/group/g', 'a', 'A');
-  const gb = new GroupMember(b, '/group/g', 'b', 'B');
-  await ga.start();
-  await gb.start();
-  await until('both members', () => ga.currentMembers().size === 2);
-  assert.equal(ga.currentMembers().get('b')?.toString(), 'B');
-  await gb.close();
-  await until('b to leave', () => !ga.currentMembers().has('b'));
-  await ga.close();
-});
