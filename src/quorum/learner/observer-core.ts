@@ -178,6 +178,15 @@ export class ObserverCore {
     return this.mismatches;
   }
 
+  /**
+   * The disk action the core waits for, if any. Packets that arrive meanwhile are queued in
+   * memory; a host may pause reading the leader's socket until it is done (ZooKeeper's learner
+   * does not read while it writes, so TCP holds the leader back).
+   */
+  get blockedOn(): DiskAction | null {
+    return this.blocked?.action ?? null;
+  }
+
   /** 'idle', 'leaderInfo', 'syncMode', 'snapshot', 'sync' or 'serving', for logs and 4lw. */
   get state(): string {
     return this.phase;

@@ -476,7 +476,7 @@ export class TranscriptRunner {
   summary(): string[] {
     const c = this.c;
     return [
-      `state=${c.state} lastZxid=${hex(c.lastZxid)} acceptedEpoch=${c.acceptedEpoch} currentEpoch=${c.currentEpoch} digestMismatches=${c.digestMismatches}`,
+      `state=${c.state} lastZxid=${hex(c.lastZxid)} acceptedEpoch=${c.acceptedEpoch} currentEpoch=${c.currentEpoch} digestMismatches=${c.digestMismatches} blockedOn=${c.blockedOn?.kind ?? '-'}`,
       `files acceptedEpoch=${this.files.acceptedEpoch} currentEpoch=${this.files.currentEpoch} snapshots=[${this.files.snapshots.map(hex).join(',')}]`,
       `observer tree ${hex(this.observer.tree.lastProcessedZxid)} digest=${treeDigest(this.observer.tree)} nodes=[${[...this.observer.tree.nodes.keys()].sort().join(' ')}] log=[${this.observer.log.map((e) => hex(e.hdr.zxid)).join(',')}]`,
       `leader tree ${hex(this.leader.tree.lastProcessedZxid)} digest=${treeDigest(this.leader.tree)}`,
