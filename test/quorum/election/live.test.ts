@@ -1,7 +1,8 @@
 // live.test.ts — the ElectionService against real Apache ZooKeeper 3.8 servers: as observer sid 4
 // (listed in the Java servers' config as server.4=...:observer) it learns the leader of a running
 // 3-node ensemble; after the Java leader is killed, lookForLeader finds the one the remaining two
-// elected; and while it observes, a restarted Java server that asks it gets its vote.
+// elected; and while it observes, a restarted Java server that asks it gets its vote. Started
+// before the Java servers, it learns the leader of their first election.
 // Skips with the reason when java or the ZooKeeper jars are missing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,6 +76,35 @@ test('an observer ElectionService learns the leader of a running Java ensemble, 
     assert.equal(await ens.waitServing(first), 'follower');
     assert.equal(await ens.leader(), second);
     assert.equal(election.state, 'OBSERVING');
+  } catch (e) {
+    console.error(logs.slice(-60).join('\n'));
+    throw e;
+  } finally {
+    if (process.env.ZKTS_TEST_LOG) console.error(logs.join('\n'));
+    await election.stop();
+  }
+});
+
+test('an observer that starts before the Java servers learns the leader of their first election', { skip, timeout: 240_000 }, async () => {
+  await using ens = await startJavaEnsemble({ extra: [{ id: 4, type: 'observer' }], waitReady: false });
+  const logs: string[] = [];
+  const me = ens.member(4);
+  const election = new ElectionService({
+    myId: 4,
+    electionAddress: { host: '127.0.0.1', port: me.electionPort },
+    peers: ens.members.map((m) => ({ id: m.id, host: m.host, electionPort: m.electionPort, quorumPort: m.quorumPort, type: m.type })),
+    learnerType: 'observer',
+    log: (level, msg) => logs.push(`${new Date().toISOString()} ${level} ${msg}`),
+  });
+  await election.start();
+  try {
+    // The JVMs may still be starting: refused dials are retried, and LOOKING voters answer with
+    // their own votes until they decide.
+    const { result } = await electReachable(election, logs);
+    const leader = await ens.leader();
+    assert.equal(result.leaderId, leader);
+    assert.equal(result.state, 'OBSERVING');
+    assert.equal(result.electionEpoch, 1n, 'the ensemble decided in its first round');
   } catch (e) {
     console.error(logs.slice(-60).join('\n'));
     throw e;
