@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { ZooKeeper } from '../../src/client/index.js';
 import {
   Barrier,
+  DistributedDelayQueue,
   DistributedQueue,
   DoubleBarrier,
   GroupMember,
@@ -137,6 +138,82 @@ for (const kind of SERVER_KINDS) {
       await new DistributedQueue(zks[1]!, '/queue/1').put('late');
       assert.equal((await waiter)?.toString(), 'late');
       assert.equal(await q.take({ timeoutMs: 50 }), null);
+    });
+
+    test('locking queue: an item leaves only after its handler returned; a throw or a lost session gives it back', async () => {
+      const [a, b, c] = [await client(), await client(), await client()];
+      const opts = { lockPath: '/queue-locks/3' };
+      const qa = new DistributedQueue(a, '/queue/3', opts);
+      const qb = new DistributedQueue(b, '/queue/3', opts);
+      await qa.put('one');
+      await qa.put('two');
+      // a holds "one" while b polls: b gets "two", "one" is still in the queue, locked
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let started!: () => void;
+      const inHandler = new Promise<void>((r) => (started = r));
+      const seenByA: string[] = [];
+      const aDone = qa.processNext(async (data) => {
+        seenByA.push(data.toString());
+        started();
+        await held;
+      });
+      await inHandler;
+      assert.deepEqual(seenByA, ['one']);
+      assert.equal((await qb.poll())?.toString(), 'two');
+      assert.equal(await qb.poll(), null, 'the locked item is not handed out');
+      assert.equal((await a.getChildren('/queue/3')).length, 1, '"one" stays until its handler returns');
+      assert.equal((await a.getChildren('/queue-locks/3')).length, 1);
+      release();
+      assert.equal(await aDone, true);
+      assert.deepEqual(await a.getChildren('/queue/3'), []);
+      assert.deepEqual(await a.getChildren('/queue-locks/3'), [], 'item and lock went together');
+
+      // a handler that throws unlocks the item, which stays for the next consumer
+      await qa.put('three');
+      await assert.rejects(qa.processNext(() => { throw new Error('handler failed'); }), /handler failed/);
+      assert.deepEqual(await a.getChildren('/queue-locks/3'), []);
+      assert.equal((await qb.take({ timeoutMs: 5000 }))?.toString(), 'three');
+
+      // a consumer whose session ends while processing: its lock goes with it, another gets the item
+      await qa.put('four');
+      const qc = new DistributedQueue(c, '/queue/3', opts);
+      let cStarted!: () => void;
+      const cIn = new Promise<void>((r) => (cStarted = r));
+      const cDone = qc.processNext(async () => {
+        cStarted();
+        await new Promise(() => {}); // never returns: the process dies here
+      });
+      await cIn;
+      const waiting = qb.take({ timeoutMs: 10_000 });
+      await c.close();
+      assert.equal((await waiting)?.toString(), 'four');
+      void cDone.catch(() => {});
+      assert.deepEqual(await b.getChildren('/queue/3'), []);
+    });
+
+    test('delay queue: an item is handed out from its due time on, earliest first', async () => {
+      const [a, b] = [await client(), await client()];
+      let nowMs = 1_000_000;
+      const now = (): number => nowMs;
+      const qa = new DistributedDelayQueue(a, '/queue/4', { now });
+      const qb = new DistributedDelayQueue(b, '/queue/4', { now });
+      await qa.put('late', nowMs + 2000);
+      await qa.put('soon', nowMs + 1000);
+      await qa.put('now', nowMs);
+      assert.equal((await qb.poll())?.toString(), 'now');
+      assert.equal(await qb.poll(), null, 'nothing else is due');
+      assert.equal(await qb.peek(), null);
+      nowMs += 2000;
+      assert.equal((await qb.poll())?.toString(), 'soon');
+      assert.equal((await qb.poll())?.toString(), 'late');
+      // with the real clock, take() waits for the due time rather than a change of the queue
+      const real = new DistributedDelayQueue(b, '/queue/5');
+      const due = Date.now() + 300;
+      await new DistributedDelayQueue(a, '/queue/5').put('wait for me', due);
+      assert.equal((await real.take({ timeoutMs: 10_000 }))?.toString(), 'wait for me');
+      assert.ok(Date.now() >= due, 'not handed out before its due time');
+      assert.throws(() => qa.put('x', -1), RangeError);
     });
 
     test('persistent node heals after deletion; group member sees the group', async () => {
