@@ -15,6 +15,7 @@ import { adminTlsSettings, tlsSettings } from '../server/tls-config.js';
 import { ZkServer, type ServerOptions } from '../server/zk-server.js';
 import { txnLogSource } from '../plugin/txn-log-source.js';
 import { startObserver, type RunningObserver } from '../quorum/observer-node.js';
+import { createServerLogger, isSecretKey, logSettings, redactedProperties, type ServerLogger } from './logging.js';
 
 const DEFAULT_CONFIG = 'conf/zoo.cfg';
 
@@ -106,18 +107,40 @@ function readConfig(args: string[]): ServerConfig {
   return loadConfig(DEFAULT_CONFIG);
 }
 
+/** The secret values of a config, to scrub from log messages: JAAS passwords, store passwords, digests. */
+function secretValues(cfg: ServerConfig): string[] {
+  const out = [...(saslCredentials(cfg)?.values() ?? [])];
+  if (cfg.superDigest !== undefined) out.push(cfg.superDigest, cfg.superDigest.slice(cfg.superDigest.indexOf(':') + 1));
+  for (const [k, v] of cfg.properties) if (isSecretKey(k)) out.push(v);
+  return out;
+}
+
+/** The configuration line at start: where it came from and its values, secrets redacted. */
+function logConfig(logger: ServerLogger, cfg: ServerConfig): void {
+  logger.pino.info(
+    {
+      file: cfg.file ?? null,
+      dataDir: cfg.dataDir,
+      dataLogDir: cfg.dataLogDir,
+      clientPort: cfg.clientPort ?? null,
+      clientPortAddress: cfg.clientPortAddress ?? null,
+      tickTime: cfg.tickTime,
+      properties: redactedProperties(cfg.properties),
+    },
+    'configuration',
+  );
+}
+
 export async function runServer(args: string[]): Promise<number> {
   const cfg = readConfig(args);
-  for (const w of cfg.warnings) process.stderr.write(`zkts: warning: ${w}\n`);
+  const logger = createServerLogger(logSettings(cfg.properties), secretValues(cfg));
+  const log = logger.log;
+  logConfig(logger, cfg);
+  for (const w of cfg.warnings) log('warn', w);
   if (cfg.unsupported.length > 0) {
-    process.stderr.write(
-      `zkts: warning: these keys are not acted on by this zkts version and are ignored: ${cfg.unsupported.join(', ')}\n`,
-    );
+    log('warn', `these keys are not acted on by this zkts version and are ignored: ${cfg.unsupported.join(', ')}`);
   }
   checkRole(cfg);
-  const log = (level: 'info' | 'warn' | 'error', msg: string): void => {
-    if (level !== 'info') process.stderr.write(`zkts: ${level}: ${msg}\n`);
-  };
   const data = await DataDir.open({
     dataDir: cfg.dataDir,
     dataLogDir: cfg.dataLogDir,
@@ -132,7 +155,7 @@ export async function runServer(args: string[]): Promise<number> {
     log,
   });
   const sessionSecret = loadSessionSecret(cfg.dataDir);
-  const server = new ZkServer({ ...serverOptions(cfg), sessionSecret, pluginTxnSource: txnLogSource(cfg.dataLogDir) }, data, data.initial);
+  const server = new ZkServer({ ...serverOptions(cfg), log, sessionSecret, pluginTxnSource: txnLogSource(cfg.dataLogDir) }, data, data.initial);
   data.attach(server);
   try {
     await server.start();
@@ -141,10 +164,10 @@ export async function runServer(args: string[]): Promise<number> {
     if (e instanceof ZktsError) throw e; // a plugin's bad option or failed setup: the message says what to fix
     throw new ZktsError('ZKTS_ERR_LISTEN', `cannot listen on ${server.opts.host}:${server.opts.port}: ${(e as Error).message}; free the port or set clientPort`);
   }
-  if (server.opts.port >= 0) process.stderr.write(`zkts ${packageVersion()}: serving on ${server.opts.host}:${server.opts.port}, data in ${cfg.dataDir}\n`);
-  else process.stderr.write(`zkts ${packageVersion()}: serving TLS clients only, data in ${cfg.dataDir}\n`);
-  if (server.tls?.address) process.stderr.write(`zkts: TLS clients on ${server.tls.address.host}:${server.tls.address.port}\n`);
-  if (server.tls?.settings.portUnification) process.stderr.write(`zkts: client port ${server.opts.port} also accepts TLS (client.portUnification)\n`);
+  if (server.opts.port >= 0) log('info', `zkts ${packageVersion()}: serving on ${server.opts.host}:${server.opts.port}, data in ${cfg.dataDir}`);
+  else log('info', `zkts ${packageVersion()}: serving TLS clients only, data in ${cfg.dataDir}`);
+  if (server.tls?.address) log('info', `TLS clients on ${server.tls.address.host}:${server.tls.address.port}`);
+  if (server.tls?.settings.portUnification) log('info', `client port ${server.opts.port} also accepts TLS (client.portUnification)`);
   const ops = await startOperations(server, cfg, { zktsVersion: packageVersion() }).catch(async (e: unknown) => {
     await server.stop();
     await data.close();
@@ -153,25 +176,23 @@ export async function runServer(args: string[]): Promise<number> {
   if (ops.admin.address) {
     const tlsAdmin = adminTlsSettings(cfg.properties);
     const scheme = tlsAdmin === undefined ? 'http' : tlsAdmin.forceHttps ? 'https' : 'http(s)';
-    process.stderr.write(`zkts: admin server on ${scheme}://${ops.admin.address.host}:${ops.admin.address.port}${cfg.admin.commandURL}\n`);
-    if (uiConfig(cfg).enable) process.stderr.write(`zkts: tree browser on ${scheme}://${ops.admin.address.host}:${ops.admin.address.port}/ui/\n`);
+    log('info', `admin server on ${scheme}://${ops.admin.address.host}:${ops.admin.address.port}${cfg.admin.commandURL}`);
+    if (uiConfig(cfg).enable) log('info', `tree browser on ${scheme}://${ops.admin.address.host}:${ops.admin.address.port}/ui/`);
   }
   if (ops.metrics.address) {
-    process.stderr.write(`zkts: Prometheus metrics on http://${ops.metrics.address.host}:${ops.metrics.address.port}/metrics\n`);
+    log('info', `Prometheus metrics on http://${ops.metrics.address.host}:${ops.metrics.address.port}/metrics`);
   }
   let observer: RunningObserver | null = null;
   if (server.opts.quorumRole === 'observer') {
     // the ensemble's observer: the log says where it is (electing, syncing, serving)
-    const observerLog = (level: 'info' | 'warn' | 'error', msg: string): void => {
-      process.stderr.write(`zkts: observer: ${level === 'info' ? '' : `${level}: `}${msg}\n`);
-    };
+    const observerLog = (level: 'info' | 'warn' | 'error', msg: string): void => log(level, `observer: ${msg}`);
     observer = await startObserver(cfg, server, cfg.syncEnabled ? data : null, observerLog).catch(async (e: unknown) => {
       await ops.close();
       await server.stop();
       await data.close();
       throw new ZktsError('ZKTS_ERR_LISTEN', `observer ${cfg.myid}: cannot start the election port: ${(e as Error).message}`);
     });
-    process.stderr.write(`zkts: observer ${cfg.myid} of ${cfg.servers.length} servers; clients are served once synced with the leader\n`);
+    log('info', `observer ${cfg.myid} of ${cfg.servers.length} servers; clients are served once synced with the leader`);
   }
   const stop = (): void => {
     void ops
@@ -179,7 +200,11 @@ export async function runServer(args: string[]): Promise<number> {
       .then(() => observer?.stop())
       .then(() => server.stop())
       .then(() => data.close())
-      .then(() => process.exit(0));
+      .then(() => {
+        log('info', 'stopped');
+        logger.flush();
+        process.exit(0);
+      });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
