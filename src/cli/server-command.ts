@@ -58,6 +58,7 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
     globalOutstandingLimit: cfg.globalOutstandingLimit,
     maxFrameBytes: cfg.juteMaxBuffer,
     extendedTypesEnabled: cfg.extendedTypesEnabled,
+    digestEnabled: cfg.digestEnabled,
     reconfigEnabled: cfg.reconfigEnabled,
     enforceQuota: cfg.enforceQuota,
     // In an ensemble every member derives the same password (Java's Random), so that a session
@@ -150,6 +151,7 @@ export async function runServer(args: string[]): Promise<number> {
     forceSync: cfg.forceSync,
     snapshotTrustEmpty: cfg.properties.get('zookeeper.snapshot.trust.empty') === 'true',
     extendedTypesEnabled: cfg.extendedTypesEnabled,
+    digestEnabled: cfg.digestEnabled,
     maxTxnBytes: 2 * cfg.juteMaxBuffer,
     autopurge: cfg.autopurge,
     log,

@@ -94,9 +94,9 @@ export function fourLetterView(server: ZkServer, asking: Connection, opts: FourL
         nonMtlsRemoteConnCount: 0,
         nonMtlsLocalConnCount: 0,
         percentileSummaries: { readlatency: st.readLatency.view(), updatelatency: st.updateLatency.view() },
-        ...(server.learner === null
-          ? {}
-          : { peerState: server.learner.peerState, quorumSize: server.learner.quorumSize, counters: { digest_mismatches_count: server.learner.digestMismatches } }),
+        // The tree counts mismatches found applying and recovering; a learner's core, the leader's digests.
+        counters: { digest_mismatches_count: tree.digestMismatches + (server.learner?.digestMismatches ?? 0) },
+        ...(server.learner === null ? {} : { peerState: server.learner.peerState, quorumSize: server.learner.quorumSize }),
       };
     },
     connections: () => [...server.connections].map((c) => connectionView(c, asking)),
@@ -105,6 +105,7 @@ export function fourLetterView(server: ZkServer, asking: Connection, opts: FourL
         sessionId: s.sessionId,
         expiresAtMs: Date.now() + Math.max(0, s.expiresAt - performance.now()),
       })),
+    digestLog: () => (tree.digestEnabled ? tree.digestLog : []),
     ephemerals: () => [...tree.ephemerals].map(([sessionId, paths]) => ({ sessionId, paths: [...paths] })),
     dataWatches: () => watchTable(tree.dataWatches),
     config: () => ({

@@ -27,6 +27,8 @@ import {
   writeReplyHeaderOnly,
 } from '../protocol/responses.js';
 import { DataTree, type TxnResult } from '../tree/data-tree.js';
+import { digestMismatchLogger, type TxnDigest } from '../tree/digest.js';
+import { PendingDigests } from '../tree/pending-digest.js';
 import { ephemeralKind, ttlOf } from '../tree/ephemeral-type.js';
 import { errorTxn, type Txn, type TxnHeader } from '../tree/txn.js';
 import { type AuthProviders, checkAcl, defaultProviders } from './auth/digest.js';
@@ -62,6 +64,8 @@ export interface ServerOptions {
   /** Per-connection output bounds (slow readers); defaults in connection.ts. */
   outputLimits?: OutputLimits;
   extendedTypesEnabled: boolean;
+  /** zookeeper.digest.enabled (default true), for a tree the server makes (one recovered has its own). */
+  digestEnabled?: boolean;
   reconfigEnabled: boolean;
   /** enforceQuota: hard quota limits refuse writes (QuotaExceeded). */
   enforceQuota?: boolean;
@@ -108,9 +112,13 @@ export interface ServerOptions {
   enforceAuthSchemes?: readonly string[];
 }
 
-/** The commit stage: makes a txn durable, then calls `done`. */
+/**
+ * The commit stage: makes a txn durable, then calls `done`. `digest` is the tree's digest once
+ * the txn is applied (TxnDigest, logged with it as ZooKeeper does); null for error txns and with
+ * digests off.
+ */
 export interface CommitStage {
-  append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void): void;
+  append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void, digest?: TxnDigest | null): void;
 }
 
 /** State recovered from a data directory (src/storage/recovery.ts) to start from. */
@@ -144,6 +152,8 @@ interface Entry {
   onApplied?: (rc: TxnResult) => void;
   /** A learner's forwarded write, once its committed txn has been applied: answer with this. */
   rc?: TxnResult;
+  /** The digest logged with the txn, compared with the tree's once it is applied. */
+  digest?: TxnDigest | null;
 }
 
 /** Requests that become txns: the ops a multi may hold, and setACL, multi, reconfig, closeSession. */
@@ -160,6 +170,10 @@ export class ZkServer implements ConnectionHost {
   private prep: Prep;
   private reads: Reads;
   private readonly commit: CommitStage;
+  /** The digest each txn will leave, worked out before it is logged (ZooKeeper's precalculated digests). */
+  private pendingDigests: PendingDigests;
+  /** Logs a digest mismatch the tree reports (digest_mismatches_count counts it). */
+  private readonly digestMismatch = digestMismatchLogger((level, msg) => this.log(level, msg));
   private readonly queue: Entry[] = [];
   private draining = false;
   private lastZxid = 0n;
@@ -178,7 +192,9 @@ export class ZkServer implements ConnectionHost {
     commit: CommitStage = inMemoryCommit,
     initial?: InitialState,
   ) {
-    this.currentTree = initial?.tree ?? new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled });
+    this.currentTree = initial?.tree ?? new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled, digestEnabled: opts.digestEnabled });
+    this.currentTree.onDigestMismatch = this.digestMismatch;
+    this.pendingDigests = new PendingDigests(this.currentTree);
     this.sessions = new SessionTracker(opts.tickTime, opts.serverId, Number(process.hrtime.bigint() / 1000000n));
     if (initial) {
       for (const [sessionId, timeoutMs] of initial.sessions) this.sessions.add(sessionId, timeoutMs, performance.now());
@@ -564,14 +580,21 @@ export class ZkServer implements ConnectionHost {
     // A top-level check changes nothing, and ZooKeeper cannot read a logged type 13 back: it goes
     // to the log as an error txn with code 0, so its zxid is still accounted for.
     const logged = type === OpCode.check && txn.type === OpCode.check ? ([{ ...hdr, type: OpCode.error }, errorTxn(Code.OK)] as const) : ([hdr, txn] as const);
-    this.commit.append(logged[0], logged[1], (err) => {
-      if (err) {
-        this.log('error', `txn 0x${zxid.toString(16)} was not made durable: ${err.message}`);
-        entry.txn = { type: OpCode.error, err: Code.SystemError };
-      }
-      entry.ready = true;
-      this.drain();
-    });
+    entry.digest = this.pendingDigests.next(logged[0], logged[1]);
+    this.commit.append(
+      logged[0],
+      logged[1],
+      (err) => {
+        if (err) {
+          this.log('error', `txn 0x${zxid.toString(16)} was not made durable: ${err.message}`);
+          entry.txn = { type: OpCode.error, err: Code.SystemError };
+          entry.digest = null;
+        }
+        entry.ready = true;
+        this.drain();
+      },
+      entry.digest,
+    );
   }
 
   private drain(): void {
@@ -594,7 +617,7 @@ export class ZkServer implements ConnectionHost {
 
   private applyAndReply(e: Entry): void {
     const hdr = e.hdr!;
-    const rc = this.tree.processTxn(hdr, e.txn!);
+    const rc = this.tree.processTxn(hdr, e.txn!, e.digest);
     this.lastZxid = this.tree.lastProcessedZxid;
     this.outstanding.applied(hdr.zxid);
     if (e.type === OpCode.closeSession) this.sessions.remove(e.sessionId);
@@ -783,6 +806,8 @@ export class ZkServer implements ConnectionHost {
   resetState(state: InitialState): void {
     assert(this.upstream === null, 'the state is replaced only while not serving');
     this.currentTree = state.tree;
+    state.tree.onDigestMismatch = this.digestMismatch;
+    this.pendingDigests = new PendingDigests(state.tree);
     this.outstanding = new OutstandingChanges(state.tree);
     this.prep = this.newPrep();
     this.reads = new Reads(state.tree, this.providers, this.plugins?.behaviours.virtualRead);
@@ -796,8 +821,10 @@ export class ZkServer implements ConnectionHost {
    * txn of a session served here answers that session's oldest forwarded write, which must
    * have the same cxid (ZooKeeper's CommitProcessor); the reply goes out in this server's
    * request order. createSession/closeSession txns keep the session table, as on every member.
+   * With `digest` (the TxnDigest the leader sent), the tree's digest after the txn is compared
+   * with it; a mismatch is logged and counted (tree.digestMismatches).
    */
-  applyCommitted(hdr: TxnHeader, txn: Txn): TxnResult {
+  applyCommitted(hdr: TxnHeader, txn: Txn, digest: TxnDigest | null = null): TxnResult {
     assert(this.opts.quorumRole !== undefined, 'applyCommitted is for a learner');
     const waiting = this.forwarded.get(hdr.clientId);
     let e = waiting?.[0];
@@ -809,7 +836,7 @@ export class ZkServer implements ConnectionHost {
       waiting!.shift();
       if (waiting!.length === 0) this.forwarded.delete(hdr.clientId);
     }
-    const rc = this.currentTree.processTxn(hdr, txn);
+    const rc = this.currentTree.processTxn(hdr, txn, digest);
     this.lastZxid = this.lastZxidAllocated = this.currentTree.lastProcessedZxid;
     if (hdr.type === OpCode.createSession && txn.type === OpCode.createSession) {
       this.sessions.add(hdr.clientId, txn.timeOut, performance.now());

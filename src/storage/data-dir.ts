@@ -11,6 +11,7 @@
 // holds every session whose createSession is in the snapshot (ZOOKEEPER-3144). Txns logged but
 // not yet applied at that moment are in the logs and are replayed after it.
 import type { DataTree } from '../tree/data-tree.js';
+import type { TxnDigest } from '../tree/digest.js';
 import type { Txn, TxnHeader } from '../tree/txn.js';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -38,6 +39,8 @@ export interface DataDirOptions {
   /** zookeeper.snapshot.trust.empty (default false). */
   snapshotTrustEmpty?: boolean;
   extendedTypesEnabled?: boolean;
+  /** zookeeper.digest.enabled (default true): the tree digest is kept, logged with each txn and checked. */
+  digestEnabled?: boolean;
   maxTxnBytes?: number;
   /** autopurge.snapRetainCount / autopurge.purgeInterval (as ms; 0: off, ZooKeeper's default). */
   autopurge?: { snapRetainCount: number; purgeIntervalMs: number };
@@ -120,6 +123,7 @@ export class DataDir {
     const state = recover(opts.dataDir, opts.dataLogDir ?? opts.dataDir, {
       extendedTypesEnabled: opts.extendedTypesEnabled,
       snapshotTrustEmpty: opts.snapshotTrustEmpty,
+      digestEnabled: opts.digestEnabled,
       maxTxnBytes: opts.maxTxnBytes,
       log: opts.log,
     });
@@ -174,8 +178,8 @@ export class DataDir {
   }
 
   /** The CommitStage: the txn log's group commit, plus the snapshot trigger. */
-  append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void): void {
-    this.bytesSinceSnap += this.txnLog.append(hdr, txn, done);
+  append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void, digest: TxnDigest | null = null): void {
+    this.bytesSinceSnap += this.txnLog.append(hdr, txn, done, digest);
     this.txnsSinceSnap++;
     const bySize = this.snapSizeLimit > 0 && this.bytesSinceSnap > this.snapSizeLimit / 2 + this.randSize;
     if (this.txnsSinceSnap > this.snapCount / 2 + this.randRoll || bySize) {

@@ -22,6 +22,8 @@ import { ZNode } from '../tree/znode.js';
 /** What a snapshot walk reads: nodes, child names and every node's ACL list, all as of `zxid`. */
 export interface TreeView {
   readonly zxid: bigint;
+  /** The tree's digest at `zxid` (kept by the tree on every apply); null with digests off. */
+  readonly digest: bigint | null;
   get(path: string): ZNode | undefined;
   /** A superset of the child names at `zxid`: names that `get` reads as absent may be in it. */
   childNames(path: string): string[];
@@ -35,10 +37,12 @@ export interface TreeView {
 /** The tree as it is: for a tree that nothing changes while it is read (one synchronous pass). */
 export class StillTree implements TreeView {
   readonly zxid: bigint;
+  readonly digest: bigint | null;
   readonly preserved = 0;
 
   constructor(private readonly tree: DataTree) {
     this.zxid = tree.lastProcessedZxid;
+    this.digest = tree.digestEnabled ? tree.digest : null;
   }
 
   get(path: string): ZNode | undefined {
@@ -73,6 +77,7 @@ function preImage(n: ZNode): ZNode {
 
 export class FrozenTree implements TreeView, NodeChangeObserver {
   readonly zxid: bigint;
+  readonly digest: bigint | null;
   /** path → the node as it was at zxid, for nodes changed or deleted since. */
   private readonly pre = new Map<string, ZNode>();
   /** parent path → names of its children (at zxid) deleted since. */
@@ -82,6 +87,7 @@ export class FrozenTree implements TreeView, NodeChangeObserver {
   constructor(private readonly tree: DataTree) {
     assert.equal(tree.changeObserver, null, 'one frozen view of a tree at a time');
     this.zxid = tree.lastProcessedZxid;
+    this.digest = tree.digestEnabled ? tree.digest : null;
     tree.changeObserver = this;
   }
 

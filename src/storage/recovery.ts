@@ -6,7 +6,11 @@
 // - logs without any snapshot are refused unless zookeeper.snapshot.trust.empty=true (they may
 //   be the tail of a history whose start was lost); a directory with neither starts empty;
 // - createSession/closeSession txns keep the session table; ephemerals whose session is not in
-//   it are deleted after replay, as loadData does.
+//   it are deleted after replay, as loadData does;
+// - the tree's digest is checked against the snapshot's and against each txn's TxnDigest, as
+//   DataTree.compareSnapshotDigests and compareDigest do: a mismatch is logged and counted in
+//   tree.digestMismatches (digest_mismatches_count) and does not stop the start.
+// Loading a large snapshot and replaying a long log log their progress every few seconds.
 // Files live in `<dataDir>/version-2` and `<dataLogDir>/version-2`, as ZooKeeper keeps them.
 import { mkdirSync, readdirSync, truncateSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -18,7 +22,7 @@ import { replayTxn } from './replay.js';
 import { FrozenTree } from './frozen-tree.js';
 import { readSnapshotFile, type SnapshotData } from './snapshot.js';
 import { writeSnapshotFile } from './snapshot-writer.js';
-import { DIGEST_VERSION, treeDigest } from './tree-digest.js';
+import { DIGEST_VERSION, digestMismatchLogger } from '../tree/digest.js';
 import { LogFileReader, readTxnLog, type LogTail } from './txn-log-reader.js';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -27,6 +31,10 @@ export interface RecoverOptions {
   extendedTypesEnabled?: boolean;
   /** zookeeper.snapshot.trust.empty: accept logs with no snapshot. */
   snapshotTrustEmpty?: boolean;
+  /** zookeeper.digest.enabled (default true). */
+  digestEnabled?: boolean;
+  /** How often long work logs its progress (default 5 s). */
+  progressIntervalMs?: number;
   maxTxnBytes?: number;
   log?: Log;
 }
@@ -39,8 +47,10 @@ export interface RecoveredState {
   snapshotFile: string | null;
   snapshotZxid: bigint | null;
   txnsReplayed: number;
-  /** The tree against the digests recorded: the snapshot's where it holds, the last txn's at the end. */
+  /** The tree against the digests recorded (the snapshot's and each txn's): all matched, some did not, none was checked. */
   digest: 'match' | 'mismatch' | 'none';
+  /** How many recorded digests the tree did not match (also in tree.digestMismatches). */
+  digestMismatches: number;
 }
 
 const hex = (z: bigint): string => '0x' + BigInt.asUintN(64, z).toString(16);
@@ -82,6 +92,28 @@ interface LoadedSnapshot extends SnapshotData {
   zxid: bigint;
 }
 
+/** Logs "what so far" at most once per interval, for work that runs synchronously for long. */
+class Progress {
+  private last = performance.now();
+
+  constructor(
+    private readonly log: Log | undefined,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** True when it is time for another line. */
+  due(): boolean {
+    const now = performance.now();
+    if (now - this.last < this.intervalMs) return false;
+    this.last = now;
+    return this.log !== undefined;
+  }
+
+  say(msg: string): void {
+    this.log?.('info', msg);
+  }
+}
+
 /** FileSnap.deserialize: the newest snapshot that reads back whole, of the newest 100. */
 function loadNewestSnapshot(snapDir: string, opts: RecoverOptions): LoadedSnapshot | null {
   const snaps = listDataFiles(snapDir, SNAPSHOT_PREFIX).reverse().slice(0, 100);
@@ -89,7 +121,16 @@ function loadNewestSnapshot(snapDir: string, opts: RecoverOptions): LoadedSnapsh
   const problems: string[] = [];
   for (const s of snaps) {
     try {
-      const data = readSnapshotFile(s.path, opts);
+      const progress = new Progress(opts.log, opts.progressIntervalMs ?? 5000);
+      const t0 = performance.now();
+      const data = readSnapshotFile(s.path, {
+        extendedTypesEnabled: opts.extendedTypesEnabled,
+        digestEnabled: opts.digestEnabled,
+        progressEvery: 10_000,
+        onProgress: (n) => {
+          if (progress.due()) progress.say(`Reading snapshot ${s.path}: ${n} nodes so far (${Math.round((performance.now() - t0) / 1000)} s)`);
+        },
+      });
       data.tree.lastProcessedZxid = s.zxid;
       opts.log?.('info', `Reading snapshot ${s.path}`);
       return { ...data, file: s.path, zxid: s.zxid };
@@ -125,46 +166,57 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
         `or set zookeeper.snapshot.trust.empty=true if the logs hold the whole history (upgrades from 3.4)`,
     );
   }
-  const tree = snap?.tree ?? new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled });
+  const tree = snap?.tree ?? new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled, digestEnabled: opts.digestEnabled });
   const sessions = snap?.sessions ?? new Map<bigint, number>();
   const snapZxid = snap?.zxid ?? 0n;
   let highest = snapZxid;
   let replayed = 0;
-  const digests = new DigestChecks(log);
+  let checked = 0;
+  if (log !== undefined) tree.onDigestMismatch = digestMismatchLogger(log, 'recorded');
   // The snapshot's digest is checked where it holds, as ZooKeeper does (FileSnap.deserialize,
   // DataTree.compareSnapshotDigests): at once when it is for the snapshot's own zxid (an exact
   // snapshot, as zkts writes), else once replay reaches its zxid (a fuzzy one, as ZooKeeper
-  // writes, sealed with the digest of the last txn applied when serializing ended).
-  let snapDigest = snap?.digest && snap.digest.version === DIGEST_VERSION && snap.digest.zxid >= snapZxid ? snap.digest : null;
+  // writes, sealed with the digest of the last txn applied when serializing ended). Until then
+  // the tree is in a fuzzy state and the txns' digests are not compared (compareDigest).
+  let snapDigest = tree.digestEnabled && snap?.digest && snap.digest.version === DIGEST_VERSION && snap.digest.zxid >= snapZxid ? snap.digest : null;
+  const checkSnapshotDigest = (zxid: bigint, d: bigint): void => {
+    checked++;
+    if (tree.digest !== d) tree.reportDigestMismatch(zxid, d, tree.digest);
+  };
   if (snapDigest !== null && snapDigest.zxid === snapZxid) {
-    digests.check(tree, snapDigest.digest, snapZxid, 'snapshot');
+    checkSnapshotDigest(snapZxid, snapDigest.digest);
     snapDigest = null;
   }
-  let lastDigest: bigint | null = null;
   let tail: LogTail | null = null;
+  const progress = new Progress(log, opts.progressIntervalMs ?? 5000);
+  const t0 = performance.now();
   for (const rec of readTxnLog(logDir, snapZxid + 1n, { maxTxnBytes: opts.maxTxnBytes, onTail: (t) => (tail = t) })) {
     if (rec.hdr.zxid < highest) {
       log?.('error', `${hex(highest)}(highestZxid) > ${hex(rec.hdr.zxid)}(next log) for type ${rec.hdr.type}`);
     } else {
       highest = rec.hdr.zxid;
     }
-    replayTxn(tree, sessions, rec.hdr, rec.txn);
+    const compare = tree.digestEnabled && snapDigest === null && rec.digest !== null && rec.digest.version === DIGEST_VERSION;
+    replayTxn(tree, sessions, rec.hdr, rec.txn, compare ? rec.digest : null);
+    if (compare) checked++;
     replayed++;
     if (snapDigest !== null && rec.hdr.zxid === snapDigest.zxid) {
-      digests.check(tree, snapDigest.digest, rec.hdr.zxid, 'snapshot');
+      checkSnapshotDigest(rec.hdr.zxid, snapDigest.digest);
       snapDigest = null;
     }
-    if (rec.digest !== null && rec.digest.version === DIGEST_VERSION) lastDigest = rec.digest.treeDigest;
-    else if (rec.hdr.type !== OpCode.error) lastDigest = null;
+    if ((replayed & 1023) === 0 && progress.due()) {
+      progress.say(`Replaying the txn log: ${replayed} txns so far, at zxid ${hex(rec.hdr.zxid)} (${Math.round((performance.now() - t0) / 1000)} s)`);
+    }
   }
   cutTornTail(tail, log);
   if (highest > tree.lastProcessedZxid) tree.lastProcessedZxid = highest;
   if (snapDigest !== null) {
     log?.('warn', `Highest txn zxid ${hex(highest)} is not covering the snapshot digest zxid ${hex(snapDigest.zxid)}, which might lead to inconsistent state`);
   }
-  if (lastDigest !== null) digests.check(tree, lastDigest, tree.lastProcessedZxid, 'log');
   killDeadSessions(tree, sessions);
-  log?.('info', `${replayed} txns loaded; last zxid ${hex(tree.lastProcessedZxid)}`);
+  tree.onDigestMismatch = null;
+  const mismatches = tree.digestMismatches;
+  log?.('info', `${replayed} txns loaded; last zxid ${hex(tree.lastProcessedZxid)}; ${checked} digests checked, ${mismatches} mismatched`);
   return {
     tree,
     sessions,
@@ -172,29 +224,9 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
     snapshotFile: snap?.file ?? null,
     snapshotZxid: snap?.zxid ?? null,
     txnsReplayed: replayed,
-    digest: digests.outcome,
+    digest: mismatches > 0 ? 'mismatch' : checked > 0 ? 'match' : 'none',
+    digestMismatches: mismatches,
   };
-}
-
-/** The tree's digest against those ZooKeeper recorded: any mismatch is a mismatch. */
-class DigestChecks {
-  private matched = 0;
-  private mismatched = 0;
-
-  constructor(private readonly log: Log | undefined) {}
-
-  check(tree: DataTree, expected: bigint, zxid: bigint, where: 'snapshot' | 'log'): void {
-    if (treeDigest(tree) === expected) {
-      this.matched++;
-      return;
-    }
-    this.mismatched++;
-    this.log?.('error', `Digests are not matching at zxid ${hex(zxid)} (the ${where} digest)`);
-  }
-
-  get outcome(): RecoveredState['digest'] {
-    return this.mismatched > 0 ? 'mismatch' : this.matched > 0 ? 'match' : 'none';
-  }
 }
 
 /** ZooKeeperServer.loadData: ephemerals of sessions that no longer exist are deleted. */

@@ -2,19 +2,17 @@
 // run over a fuzzy snapshot written by ZooKeeper, which can already hold some of the changes being
 // replayed (and lack nodes that later txns deleted), so apply errors (NodeExists, NoNode) are
 // expected and tolerated. The repairs ZooKeeper makes so that such a replay still ends in the
-// state the txns produced are made here too:
-// - a create that finds its node still takes the txn's ACL (DataTree.createNode);
-// - a plain create that finds its node still raises the parent's cversion and pzxid to the txn's
-//   (ZOOKEEPER-1046: else the next sequential name would be one already taken);
-// - a delete whose node is already gone still sets the parent's pzxid, when it is larger
-//   (ZOOKEEPER-3125), and so does each path of a closeSession (ZOOKEEPER-3145);
+// state the txns produced are made by the tree itself (DataTree: a plain create that finds its
+// node raises the parent's cversion and pzxid, ZOOKEEPER-1046; a delete whose node is gone still
+// raises the parent's pzxid, ZOOKEEPER-3125, 3145), and here:
+// - a create that finds its node still takes the txn's ACL;
 // - a closeSession also deletes ephemerals of the session the tree holds but the txn does not
 //   list (DataTree.killSession).
 // zkts's own snapshots are exact (see snapshot-writer.ts) and need none of this.
 import { Code } from '../protocol/codes.js';
 import { OpCode } from '../protocol/opcodes.js';
-import { parentOf } from '../protocol/paths.js';
 import type { DataTree, TxnResult } from '../tree/data-tree.js';
+import type { TxnDigest } from '../tree/digest.js';
 import type { Txn, TxnHeader } from '../tree/txn.js';
 import type { LoggedTxn } from './txn-codec.js';
 
@@ -28,34 +26,25 @@ export function resolveLoggedTxn(tree: DataTree, hdr: TxnHeader, txn: LoggedTxn)
   return extra.length === 0 ? (txn as Txn) : { type: OpCode.closeSession, paths2Delete: [...txn.paths2Delete, ...extra] };
 }
 
-/** Applies one logged txn to the tree and the session table; never throws for a misfit txn. */
-export function replayTxn(tree: DataTree, sessions: Map<bigint, number>, hdr: TxnHeader, logged: LoggedTxn): TxnResult {
+/**
+ * Applies one logged txn to the tree and the session table; never throws for a misfit txn. With
+ * `digest` (the TxnDigest logged with it), the tree's digest after it is compared with it.
+ */
+export function replayTxn(tree: DataTree, sessions: Map<bigint, number>, hdr: TxnHeader, logged: LoggedTxn, digest: TxnDigest | null = null): TxnResult {
   const txn = resolveLoggedTxn(tree, hdr, logged);
   if (txn.type === OpCode.createSession) sessions.set(hdr.clientId, txn.timeOut);
   else if (txn.type === OpCode.closeSession) sessions.delete(hdr.clientId);
-  const gone = txn.type === OpCode.closeSession ? txn.paths2Delete.filter((p) => tree.get(p) === undefined) : [];
+  // The ACL repair changes no digest field: the digest is compared after the whole txn all the same.
   const rc = tree.processTxn(hdr, txn);
-  for (const p of gone) patchParentPzxid(tree, p, hdr.zxid);
-  repairAfterReplay(tree, hdr.type, txn, rc, hdr.zxid);
+  repairAcl(tree, txn, rc);
+  if (digest !== null) tree.compareDigest(hdr.zxid, digest);
   return rc;
 }
 
-/** DataTree.deleteNode on a node already gone: the parent's pzxid still moves up to the txn's. */
-function patchParentPzxid(tree: DataTree, path: string, zxid: bigint): void {
-  const parent = tree.get(parentOf(path));
-  if (parent === undefined || zxid <= parent.pzxid) return;
-  tree.changeObserver?.beforeChange(parentOf(path), parent, false);
-  parent.pzxid = zxid;
-}
-
-function repairAfterReplay(tree: DataTree, type: number, txn: Txn, rc: TxnResult, zxid: bigint): void {
+function repairAcl(tree: DataTree, txn: Txn, rc: TxnResult): void {
   if (txn.type === OpCode.multi) {
     const subs = rc.multi ?? [];
-    for (let i = 0; i < subs.length && i < txn.txns.length; i++) repairAfterReplay(tree, txn.txns[i]!.type, txn.txns[i]!, subs[i]!, zxid);
-    return;
-  }
-  if ((txn.type === OpCode.delete || txn.type === OpCode.deleteContainer) && rc.err === Code.NoNode) {
-    patchParentPzxid(tree, txn.path, zxid);
+    for (let i = 0; i < subs.length && i < txn.txns.length; i++) repairAcl(tree, txn.txns[i]!, subs[i]!);
     return;
   }
   if (rc.err !== Code.NodeExists) return;
@@ -71,16 +60,5 @@ function repairAfterReplay(tree: DataTree, type: number, txn: Txn, rc: TxnResult
   if (existing !== undefined) {
     tree.changeObserver?.beforeChange(txn.path, existing, false);
     existing.acl = tree.acls.intern(txn.acl);
-  }
-  if (type !== OpCode.create) return;
-  // DataTree.setCversionPzxid
-  const parentPath = parentOf(txn.path);
-  const parent = tree.get(parentPath);
-  if (parent === undefined) return;
-  const cversion = txn.parentCVersion === -1 ? parent.cversion + 1 : txn.parentCVersion;
-  if (cversion > parent.cversion) {
-    tree.changeObserver?.beforeChange(parentPath, parent, false);
-    parent.cversion = cversion;
-    parent.pzxid = zxid;
   }
 }

@@ -12,7 +12,8 @@
 //
 // The snapshot is exact: a FrozenTree shows the tree as it was at one zxid however long writing
 // takes, so the file is named for that zxid, holds exactly its state, and seals the digest of
-// exactly that state (summed node by node as they are written). ZooKeeper reads such a file as a
+// exactly that state (the tree's own, kept on every apply, read with the zxid; none with
+// zookeeper.digest.enabled=false). ZooKeeper reads such a file as a
 // non-fuzzy snapshot: FileSnap.deserialize compares the digest at once, since its zxid is the
 // snapshot's. (ZooKeeper's own snapshots are fuzzy instead; recovery replays over them.)
 //
@@ -30,7 +31,7 @@ import type { ZNode } from '../tree/znode.js';
 import { ChunkedWriter } from './chunked-writer.js';
 import { FORMAT_VERSION, SNAP_MAGIC, fsyncDirAsync, snapshotName } from './data-files.js';
 import { StillTree, type TreeView } from './frozen-tree.js';
-import { DIGEST_VERSION, nodeDigest } from './tree-digest.js';
+import { DIGEST_VERSION, nodeDigest } from '../tree/digest.js';
 
 export interface ZxidDigest {
   zxid: bigint;
@@ -39,9 +40,12 @@ export interface ZxidDigest {
 }
 
 export interface SerializeOptions {
-  /** The ZxidDigest to seal in; 'computed': the digest of the nodes written, at the view's zxid. */
-  digest?: ZxidDigest | 'computed' | null;
-  /** With digest 'computed': the zxid to seal it with, when not the view's. */
+  /**
+   * The ZxidDigest to seal in; 'view': the view's digest (none when it has none); 'computed':
+   * the digest of the nodes written, summed from scratch.
+   */
+  digest?: ZxidDigest | 'view' | 'computed' | null;
+  /** With digest 'view' or 'computed': the zxid to seal it with, when not the view's. */
   digestZxid?: bigint;
   lastProcessedZxid?: bigint | null;
   chunkBytes?: number;
@@ -107,7 +111,7 @@ export class SnapshotSerializer {
     this.w.recycle(chunk);
   }
 
-  /** The digest of the nodes written (complete once `viewDone`). */
+  /** With digest 'computed': the digest of the nodes written (complete once `viewDone`). */
   get digest(): bigint {
     return BigInt.asIntN(64, this.digestHi + BigInt(this.digestLo));
   }
@@ -238,9 +242,17 @@ export class SnapshotSerializer {
     }
   }
 
+  private sealedDigest(): ZxidDigest | null {
+    const zxid = this.opts.digestZxid ?? this.view.zxid;
+    const d = this.opts.digest;
+    if (d === 'computed') return { zxid, version: DIGEST_VERSION, digest: this.digest };
+    if (d === 'view') return this.view.digest === null ? null : { zxid, version: DIGEST_VERSION, digest: this.view.digest };
+    return d ?? null;
+  }
+
   private writeTrailer(): void {
     const w = this.w;
-    const d = this.opts.digest === 'computed' ? { zxid: this.opts.digestZxid ?? this.view.zxid, version: DIGEST_VERSION, digest: this.digest } : this.opts.digest;
+    const d = this.sealedDigest();
     if (d) {
       w.long(d.zxid).int(d.version).long(d.digest);
       w.seal();
@@ -302,8 +314,8 @@ async function writeAll(fh: FileHandle, b: Buffer, pos: number): Promise<void> {
 }
 
 /**
- * Writes `<dir>/snapshot.<hex zxid>` of the view (its zxid) sealed with the digest of what it
- * holds, serializing in slices one event-loop turn apart and streaming the chunks out. Closes the
+ * Writes `<dir>/snapshot.<hex zxid>` of the view (its zxid) sealed with its digest, serializing
+ * in slices one event-loop turn apart and streaming the chunks out. Closes the
  * view once every node is read. Throws SnapshotAbandoned when `shouldStop` says so, ZktsError
  * ('ZKTS_ERR_DISK') when the file cannot be written; the temp file is removed either way.
  */
@@ -314,7 +326,7 @@ export async function writeSnapshotFile(view: TreeView, sessions: ReadonlyMap<bi
   const final = join(dir, name);
   const sliceMs = opts.sliceMs ?? 2;
   const yieldTurn = opts.yieldTurn ?? nextTurn;
-  const s = new SnapshotSerializer(view, sessions, { digest: 'computed', digestZxid: zxid, lastProcessedZxid: zxid, chunkBytes: opts.chunkBytes });
+  const s = new SnapshotSerializer(view, sessions, { digest: 'view', digestZxid: zxid, lastProcessedZxid: zxid, chunkBytes: opts.chunkBytes });
   const result: SnapshotFileResult = { file: final, zxid, digest: 0n, nodes: 0, slices: 0, serializeMs: 0, longestSliceMs: 0, preserved: 0 };
   let fh: FileHandle | null = null;
   try {
@@ -351,7 +363,7 @@ export async function writeSnapshotFile(view: TreeView, sessions: ReadonlyMap<bi
     if (e instanceof SnapshotAbandoned || e instanceof assert.AssertionError) throw e;
     throw new ZktsError('ZKTS_ERR_DISK', `cannot write snapshot ${final}: ${(e as Error).message}`, { cause: e });
   }
-  result.digest = s.digest;
+  result.digest = view.digest ?? 0n;
   result.nodes = s.nodeCount;
   return result;
 }

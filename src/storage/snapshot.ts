@@ -44,7 +44,17 @@ function checkSeal(buf: Buffer, r: JuteReader, file: string): void {
 }
 
 /** Parses a whole (uncompressed) snapshot. Throws ZktsError('ZKTS_ERR_DISK') on any damage. */
-export function parseSnapshot(buf: Buffer, file: string, opts: { extendedTypesEnabled?: boolean } = {}): SnapshotData {
+/** How to build the tree a snapshot is read into. */
+export interface ParseOptions {
+  extendedTypesEnabled?: boolean;
+  /** zookeeper.digest.enabled (default true). */
+  digestEnabled?: boolean;
+  /** Told every `progressEvery` nodes read (for progress logs of large snapshots). */
+  onProgress?: (nodes: number) => void;
+  progressEvery?: number;
+}
+
+export function parseSnapshot(buf: Buffer, file: string, opts: ParseOptions = {}): SnapshotData {
   try {
     return parseUnchecked(buf, file, opts);
   } catch (e) {
@@ -53,7 +63,7 @@ export function parseSnapshot(buf: Buffer, file: string, opts: { extendedTypesEn
   }
 }
 
-function parseUnchecked(buf: Buffer, file: string, opts: { extendedTypesEnabled?: boolean }): SnapshotData {
+function parseUnchecked(buf: Buffer, file: string, opts: ParseOptions): SnapshotData {
   const r = new JuteReader(buf);
   if (buf.length < FILE_HEADER_BYTES || r.int() !== SNAP_MAGIC) throw snapError(file, 'bad magic: not a ZooKeeper snapshot');
   const version = r.int();
@@ -63,7 +73,7 @@ function parseUnchecked(buf: Buffer, file: string, opts: { extendedTypesEnabled?
   const sessions = new Map<bigint, number>();
   for (let i = 0; i < sessionCount; i++) sessions.set(r.long(), r.int());
   const aclCount = r.vectorCount(12) ?? 0;
-  const tree = new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled });
+  const tree = new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled, digestEnabled: opts.digestEnabled });
   const acls = new Map<bigint, readonly ACL[]>([[OPEN_ACL_ID, OPEN_ACL_UNSAFE]]);
   for (let i = 0; i < aclCount; i++) {
     const id = r.long();
@@ -72,6 +82,8 @@ function parseUnchecked(buf: Buffer, file: string, opts: { extendedTypesEnabled?
     acls.set(id, tree.acls.intern(list));
   }
   tree.nodes.clear();
+  const every = opts.onProgress === undefined ? 0 : Math.max(1, opts.progressEvery ?? 100_000);
+  let count = 0;
   for (let path = r.ustring(); path !== '/'; path = r.ustring()) {
     const data = r.bufferCopy();
     const aclId = r.long();
@@ -89,8 +101,10 @@ function parseUnchecked(buf: Buffer, file: string, opts: { extendedTypesEnabled?
     node.pzxid = r.long();
     const err = registerNode(tree, path === '' ? '/' : path, node);
     if (err !== null) throw snapError(file, err);
+    if (every > 0 && ++count % every === 0) opts.onProgress!(count);
   }
   if (!tree.nodes.has('/')) throw snapError(file, 'no root node');
+  tree.resetDigest();
   checkSeal(buf, r, file);
   let digest: ZxidDigest | null = null;
   let lastProcessedZxid: bigint | null = null;
@@ -118,7 +132,7 @@ export function looksSealed(buf: Buffer): boolean {
 }
 
 /** Reads and parses a snapshot file (plain or .gz). */
-export function readSnapshotFile(path: string, opts: { extendedTypesEnabled?: boolean } = {}): SnapshotData {
+export function readSnapshotFile(path: string, opts: ParseOptions = {}): SnapshotData {
   let buf = readFileSync(path);
   if (path.endsWith('.snappy')) {
     throw new ZktsError('ZKTS_ERR_UNSUPPORTED', `snapshot ${path} is snappy-compressed, which zkts cannot read; restart ZooKeeper with zookeeper.snapshot.compression.method unset to write a plain one`);

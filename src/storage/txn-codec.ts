@@ -7,13 +7,11 @@
 import { JuteDecodeError, JuteReader, JuteWriter } from '../protocol/jute.js';
 import { OpCode, opName } from '../protocol/opcodes.js';
 import { readAclList, writeAclList, type ACL } from '../protocol/records.js';
+import type { TxnDigest } from '../tree/digest.js';
 import type { CloseSessionTxn, Txn, TxnHeader } from '../tree/txn.js';
 
 /** TxnDigest: the tree digest after the txn applies (ZAB.md §3.3). Version 2 today. */
-export interface TxnDigest {
-  version: number;
-  treeDigest: bigint;
-}
+export type { TxnDigest };
 
 /** A closeSession logged without its CloseSessionTxn record. */
 export interface BodylessCloseSessionTxn {

@@ -13,6 +13,7 @@
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JuteWriter } from '../protocol/jute.js';
+import type { TxnDigest } from '../tree/digest.js';
 import type { Txn, TxnHeader } from '../tree/txn.js';
 import { ZktsError } from '../errors.js';
 import { adler32 } from './adler32.js';
@@ -110,15 +111,16 @@ export function paddedFileSize(position: number, fileSize: number, preAlloc: num
 }
 
 /**
- * Appends one log entry for the txn to `w` in place: {long Adler32; int length; txn bytes; 'B'}.
- * Returns its size.
+ * Appends one log entry for the txn to `w` in place: {long Adler32; int length; txn bytes; 'B'},
+ * the txn bytes ending with its TxnDigest when it has one. Returns its size.
  */
-export function appendEntry(w: JuteWriter, hdr: TxnHeader, txn: Txn): number {
+export function appendEntry(w: JuteWriter, hdr: TxnHeader, txn: Txn, digest: TxnDigest | null = null): number {
   const start = w.offset;
   try {
     w.long(0n).int(0); // checksum and length, filled in below
     writeTxnHeader(w, hdr);
     writeTxnRecord(w, txn);
+    if (digest !== null) w.int(digest.version).long(digest.treeDigest);
   } catch (e) {
     w.offset = start; // nothing of a txn that cannot be encoded stays in the batch
     throw e;
@@ -171,12 +173,12 @@ export class TxnLogWriter {
    * The CommitStage: durable, then `done(null)`; or `done(err)` and never acknowledged.
    * Returns the size of the log entry.
    */
-  append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void): number {
+  append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void, digest: TxnDigest | null = null): number {
     if (this.closed) {
       done(new ZktsError('ZKTS_ERR_DISK', 'the txn log is closed'));
       return 0;
     }
-    const size = appendEntry(this.fill, hdr, txn);
+    const size = appendEntry(this.fill, hdr, txn, digest);
     this.pending.push({ zxid: hdr.zxid, done });
     this.kick();
     return size;

@@ -8,6 +8,7 @@ import { EventType, OpCode } from '../protocol/opcodes.js';
 import { baseName, parentOf } from '../protocol/paths.js';
 import type { ACL, Stat } from '../protocol/records.js';
 import { AclCache, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl-cache.js';
+import { DIGEST_VERSION, DigestSum, digestCrcOf, digestExcluded, statDigest, type TxnDigest, type ZxidDigest } from './digest.js';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlOwner } from './ephemeral-type.js';
 import type { Txn, TxnHeader } from './txn.js';
 import { LIMIT_NODE, QUOTA_ROOT, QuotaIndex, STAT_NODE, StatsTrack, limitPath, statPath } from './quota.js';
@@ -35,6 +36,13 @@ export const ZOOKEEPER_PATH = '/zookeeper';
 export const QUOTA_PATH = '/zookeeper/quota';
 export const CONFIG_PATH = '/zookeeper/config';
 
+/** Told of a digest mismatch, after digestMismatches counts it (who applies txns logs it). */
+export type DigestMismatchListener = (zxid: bigint, expected: bigint, actual: bigint, count: number) => void;
+
+/** DataTree.DIGEST_LOG_INTERVAL and DIGEST_LOG_LIMIT. */
+const DIGEST_LOG_INTERVAL = 128n;
+const DIGEST_LOG_LIMIT = 1024;
+
 export class DataTree {
   readonly nodes = new Map<string, ZNode>();
   readonly ephemerals = new Map<bigint, Set<string>>();
@@ -49,9 +57,18 @@ export class DataTree {
   readonly extendedTypesEnabled: boolean;
   /** See NodeChangeObserver; null when no snapshot is being written. */
   changeObserver: NodeChangeObserver | null = null;
+  /** zookeeper.digest.enabled: the tree digest is kept (and so logged and checked). */
+  readonly digestEnabled: boolean;
+  private readonly digestSum = new DigestSum();
+  /** digest_mismatches_count: txn or snapshot digests this tree did not match; anyone may report one. */
+  digestMismatches = 0;
+  onDigestMismatch: DigestMismatchListener | null = null;
+  /** The digest after every 128th zxid, the newest 1024 (DataTree.digestLog, the `hash` command). */
+  readonly digestLog: ZxidDigest[] = [];
 
-  constructor(opts: { extendedTypesEnabled?: boolean } = {}) {
+  constructor(opts: { extendedTypesEnabled?: boolean; digestEnabled?: boolean } = {}) {
     this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
+    this.digestEnabled = opts.digestEnabled ?? true;
     const empty = Buffer.alloc(0);
     const root = new ZNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
     const proc = new ZNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
@@ -65,6 +82,55 @@ export class DataTree {
     this.nodes.set(ZOOKEEPER_PATH, proc);
     this.nodes.set(QUOTA_PATH, quota);
     this.nodes.set(CONFIG_PATH, config);
+    this.resetDigest();
+  }
+
+  // --- digest (digest.ts) ---------------------------------------------------------------------
+
+  /** The tree digest after the last txn applied: signed 64-bit, as Java's long; 0 when disabled. */
+  get digest(): bigint {
+    return this.digestEnabled ? this.digestSum.value : 0n;
+  }
+
+  /** Recomputes every node's digest and the sum: after nodes were put in directly (a snapshot load). */
+  resetDigest(): void {
+    if (!this.digestEnabled) return;
+    this.digestSum.set(0n);
+    for (const [path, node] of this.nodes) {
+      if (digestExcluded(path)) continue;
+      node.digestCrc = digestCrcOf(path, node.data);
+      this.digestSum.add(statDigest(node.digestCrc, node));
+    }
+  }
+
+  /** Before a node's stat or data changes, or it goes (NodeHashMap.preChange, remove). */
+  private digestOut(path: string, node: ZNode): void {
+    if (this.digestEnabled && !digestExcluded(path)) this.digestSum.remove(statDigest(node.digestCrc, node));
+  }
+
+  /** After a node changed, or is new (postChange, put); `dataChanged` when its data is new. */
+  private digestIn(path: string, node: ZNode, dataChanged: boolean): void {
+    if (!this.digestEnabled || digestExcluded(path)) return;
+    if (dataChanged) node.digestCrc = digestCrcOf(path, node.data);
+    this.digestSum.add(statDigest(node.digestCrc, node));
+  }
+
+  /**
+   * DataTree.compareDigest: the digest a txn carries (the leader's, or the log's) against the
+   * tree's after applying it. Another digest version is not compared. A mismatch is reported.
+   */
+  compareDigest(zxid: bigint, expected: TxnDigest): boolean {
+    if (!this.digestEnabled || expected.version !== DIGEST_VERSION) return true;
+    const actual = this.digest;
+    if (actual === expected.treeDigest) return true;
+    this.reportDigestMismatch(zxid, expected.treeDigest, actual);
+    return false;
+  }
+
+  /** DataTree.reportDigestMismatch: counts it (digest_mismatches_count) and tells the listener. */
+  reportDigestMismatch(zxid: bigint, expected: bigint, actual: bigint): void {
+    this.digestMismatches++;
+    this.onDigestMismatch?.(zxid, expected, actual, this.digestMismatches);
   }
 
   /** The Stat clients see for a node. */
@@ -105,9 +171,20 @@ export class DataTree {
     return n;
   }
 
-  processTxn(hdr: TxnHeader, txn: Txn): TxnResult {
+  /**
+   * Applies a txn. With `digest` (the TxnDigest it came with), the tree's digest after it is
+   * compared with it (DataTree.processTxn(hdr, txn, digest)).
+   */
+  processTxn(hdr: TxnHeader, txn: Txn, digest?: TxnDigest | null): TxnResult {
     const rc = this.applyOne(hdr, txn);
     if (hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
+    if (this.digestEnabled) {
+      if (hdr.zxid % DIGEST_LOG_INTERVAL === 0n) {
+        this.digestLog.push({ zxid: hdr.zxid, digest: this.digest });
+        if (this.digestLog.length > DIGEST_LOG_LIMIT) this.digestLog.shift();
+      }
+      if (digest !== undefined && digest !== null) this.compareDigest(hdr.zxid, digest);
+    }
     return rc;
   }
 
@@ -162,7 +239,28 @@ export class DataTree {
         }
         break;
     }
+    // A create that finds its node (only on replay over a fuzzy snapshot: the node was deleted
+    // and created again after the parent was serialized) still raises the parent's cversion and
+    // pzxid, else the next sequential name would be one already taken (ZOOKEEPER-1046).
+    if (hdr.type === OpCode.create && txn.type === OpCode.create && rc.err === Code.NodeExists) {
+      if (!this.setCversionPzxid(parentOf(txn.path), txn.parentCVersion, hdr.zxid)) rc.err = Code.NoNode;
+    }
     return rc;
+  }
+
+  /** DataTree.setCversionPzxid: raises a node's cversion (-1: by one) with its pzxid; false if it is missing. */
+  setCversionPzxid(path: string, newCversion: number, zxid: bigint): boolean {
+    const node = this.nodes.get(path);
+    if (node === undefined) return false;
+    if (newCversion === -1) newCversion = node.cversion + 1;
+    if (newCversion > node.cversion) {
+      this.changeObserver?.beforeChange(path, node, false);
+      this.digestOut(path, node);
+      node.cversion = newCversion;
+      node.pzxid = zxid;
+      this.digestIn(path, node, false);
+    }
+    return true;
   }
 
   /**
@@ -203,12 +301,15 @@ export class DataTree {
     this.changeObserver?.beforeChange(parentPath, parent, false);
     if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
     if (parentCVersion > parent.cversion) {
+      this.digestOut(parentPath, parent);
       parent.cversion = parentCVersion;
       parent.pzxid = zxid;
+      this.digestIn(parentPath, parent, false);
     }
     const node = new ZNode(data, this.acls.intern(acl), zxid, time, ephemeralOwner);
     parent.addChild(name);
     this.nodes.set(path, node);
+    this.digestIn(path, node, true);
     switch (ephemeralKind(ephemeralOwner, this.extendedTypesEnabled)) {
       case 'container':
         this.containers.add(path);
@@ -239,15 +340,25 @@ export class DataTree {
     return Code.OK;
   }
 
+  /**
+   * Deletes a node. As DataTree.deleteNode, the parent's pzxid moves up to the txn's even when
+   * the node is already gone (on replay over a fuzzy snapshot, ZOOKEEPER-3125), then NoNode.
+   */
   private deleteNode(path: string, zxid: bigint): number {
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
+    if (parent === undefined) return Code.NoNode;
     const node = this.nodes.get(path);
-    if (parent === undefined || node === undefined) return Code.NoNode;
     this.changeObserver?.beforeChange(parentPath, parent, false);
-    this.changeObserver?.beforeChange(path, node, true);
+    if (node !== undefined) this.changeObserver?.beforeChange(path, node, true);
     parent.removeChild(baseName(path));
-    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    if (zxid > parent.pzxid) {
+      this.digestOut(parentPath, parent);
+      parent.pzxid = zxid;
+      this.digestIn(parentPath, parent, false);
+    }
+    if (node === undefined) return Code.NoNode;
+    this.digestOut(path, node);
     this.nodes.delete(path);
     switch (ephemeralKind(node.ephemeralOwner, this.extendedTypesEnabled)) {
       case 'container':
@@ -280,10 +391,12 @@ export class DataTree {
     if (node === undefined) return Code.NoNode;
     this.changeObserver?.beforeChange(path, node, false);
     const bytesDiff = (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length);
+    this.digestOut(path, node);
     node.data = data;
     node.mtime = time;
     node.mzxid = zxid;
     node.version = version;
+    this.digestIn(path, node, true);
     this.updateQuotaStat(path, BigInt(bytesDiff), 0n);
     rc.stat = this.statOf(node);
     this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, node.acl);
@@ -295,7 +408,9 @@ export class DataTree {
     if (node === undefined) return Code.NoNode;
     this.changeObserver?.beforeChange(path, node, false);
     node.acl = this.acls.intern(acl);
+    this.digestOut(path, node);
     node.aversion = version;
+    this.digestIn(path, node, false);
     rc.stat = this.statOf(node);
     return Code.OK;
   }

@@ -1,5 +1,7 @@
 // zkts/tree — the replicated state: DataTree, txns, watches, quotas. No I/O.
-export { DataTree, type TxnResult, ZOOKEEPER_PATH, QUOTA_PATH, CONFIG_PATH } from './data-tree.js';
+export { DataTree, type TxnResult, type DigestMismatchListener, ZOOKEEPER_PATH, QUOTA_PATH, CONFIG_PATH } from './data-tree.js';
+export { DIGEST_VERSION, type TxnDigest, type ZxidDigest, treeDigest, nodeDigest, digestMismatchLogger } from './digest.js';
+export { PendingDigests } from './pending-digest.js';
 export type { Txn, TxnHeader } from './txn.js';
 export { errorTxn } from './txn.js';
 export { ZNode } from './znode.js';

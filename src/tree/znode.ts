@@ -17,6 +17,8 @@ export class ZNode {
   aversion = 0;
   ephemeralOwner: bigint;
   children: Set<string> | null = null;
+  /** CRC32 of the node's path and data, where its digest resumes (digest.ts); kept by DataTree. */
+  digestCrc = 0;
 
   constructor(data: Buffer | null, acl: readonly ACL[], zxid: bigint, time: number, ephemeralOwner: bigint) {
     this.data = data;

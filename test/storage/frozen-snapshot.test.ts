@@ -17,7 +17,7 @@ import { recover } from '../../src/storage/recovery.js';
 import { replayTxn } from '../../src/storage/replay.js';
 import { readSnapshotFile, parseSnapshot } from '../../src/storage/snapshot.js';
 import { SnapshotSerializer } from '../../src/storage/snapshot-writer.js';
-import { treeDigest } from '../../src/storage/tree-digest.js';
+import { treeDigest } from '../../src/tree/digest.js';
 import { readTxnLog } from '../../src/storage/txn-log-reader.js';
 import { DataTree } from '../../src/tree/data-tree.js';
 import type { Txn } from '../../src/tree/txn.js';
@@ -85,6 +85,9 @@ class Probe implements TreeView {
   ) {}
   get zxid(): bigint {
     return this.inner.zxid;
+  }
+  get digest(): bigint | null {
+    return this.inner.digest;
   }
   get preserved(): number {
     return this.inner.preserved;

@@ -25,7 +25,7 @@ import { listDataFiles } from '../../src/storage/data-files.js';
 import { recover, type RecoveredState } from '../../src/storage/recovery.js';
 import { parseSnapshot, readSnapshotFile, serializeSnapshot } from '../../src/storage/snapshot.js';
 import { registerNode } from '../../src/storage/tree-build.js';
-import { treeDigest } from '../../src/storage/tree-digest.js';
+import { treeDigest } from '../../src/tree/digest.js';
 import { TxnLogWriter } from '../../src/storage/txn-log.js';
 import type { DataTree } from '../../src/tree/data-tree.js';
 import { ZNode } from '../../src/tree/znode.js';

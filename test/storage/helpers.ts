@@ -15,6 +15,8 @@ import { DataDir } from '../../src/storage/data-dir.js';
 import { DataTree } from '../../src/tree/data-tree.js';
 import { ephemeralKind } from '../../src/tree/ephemeral-type.js';
 import type { Txn, TxnHeader } from '../../src/tree/txn.js';
+import type { TxnDigest } from '../../src/tree/digest.js';
+import { PendingDigests } from '../../src/tree/pending-digest.js';
 
 export function tempDir(t: { after(fn: () => void): void }, prefix = 'zkts-storage-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -49,6 +51,8 @@ const ACLS: ACL[][] = [
 export interface Step {
   hdr: TxnHeader;
   txn: Txn;
+  /** The digest logged with it, worked out before it is applied, as the server does. */
+  digest: TxnDigest | null;
 }
 
 /** Preps txns as the server does; `apply` applies them to the live tree in zxid order. */
@@ -58,6 +62,7 @@ export class Workload {
   private readonly closing = new Set<bigint>();
   private readonly changes: OutstandingChanges;
   private readonly prep: Prep;
+  private readonly pending: PendingDigests;
   private zxid: bigint;
   private time = 1_700_000_000_000;
   private nextSession = 0x100000000000000n;
@@ -79,6 +84,7 @@ export class Workload {
     this.rnd = seeded(seed);
     this.changes = new OutstandingChanges(this.tree);
     this.prep = new Prep(this.tree, this.changes, defaultProviders({}), { extendedTypesEnabled: true, reconfigEnabled: false });
+    this.pending = new PendingDigests(this.tree);
   }
 
   step(req: Request | { type: typeof OpCode.createSession; timeOut: number }, sessionId: bigint): Step {
@@ -88,7 +94,8 @@ export class Workload {
         ? { type: OpCode.createSession, timeOut: (req as { timeOut: number }).timeOut }
         : this.prep.prep(req as Request, { sessionId, authIds: [{ scheme: 'ip', id: '127.0.0.1' }], zxid });
     const type = txn.type === OpCode.error ? OpCode.error : req.type;
-    return { hdr: { clientId: sessionId, cxid: Number(zxid & 0xffffn), zxid, time: this.time++, type }, txn };
+    const hdr = { clientId: sessionId, cxid: Number(zxid & 0xffffn), zxid, time: this.time++, type };
+    return { hdr, txn, digest: this.pending.next(hdr, txn) };
   }
 
   apply(s: Step): void {
@@ -97,7 +104,7 @@ export class Workload {
       this.sessions.delete(s.hdr.clientId);
       this.closing.delete(s.hdr.clientId);
     }
-    this.tree.processTxn(s.hdr, s.txn);
+    this.tree.processTxn(s.hdr, s.txn, s.digest);
     this.changes.applied(s.hdr.zxid);
   }
 
@@ -219,8 +226,8 @@ export function assertSameNodes(actual: Map<string, NodeRecord>, expected: Map<s
   if (diffs.length > 0) assert.fail(`${what}: ${diffs.length} nodes differ:\n  ${diffs.slice(0, 6).join('\n  ')}`);
 }
 
-export function committed(d: { append(h: Step['hdr'], t: Step['txn'], done: (e: Error | null) => void): void }, s: Step): Promise<void> {
-  return new Promise((resolve, reject) => d.append(s.hdr, s.txn, (e) => (e ? reject(e) : resolve())));
+export function committed(d: { append(h: Step['hdr'], t: Step['txn'], done: (e: Error | null) => void, digest?: TxnDigest | null): void }, s: Step): Promise<void> {
+  return new Promise((resolve, reject) => d.append(s.hdr, s.txn, (e) => (e ? reject(e) : resolve()), s.digest));
 }
 
 /** Runs `steps` txns through a DataDir the way the server does: prep, log, then apply in order. */

@@ -35,7 +35,9 @@ test('a dataDir written by ZooKeeper 3.8 recovers to the tree it served, session
   assert.equal(r.snapshotFile, join(dir, 'version-2', 'snapshot.23'));
   assert.equal(r.txnsReplayed, 9);
   assert.equal(r.lastZxid, 0x2cn);
-  assert.equal(r.digest, 'match', 'the tree digest equals the one ZooKeeper logged with its last txn');
+  assert.equal(r.digest, 'match', 'the tree digest equals the ones ZooKeeper logged with its txns');
+  assert.equal(r.digestMismatches, 0);
+  assert.equal(r.tree.digestMismatches, 0);
   assertSameDump(dumpOf(r.tree), parseDump(readFileSync(join(FIXTURE, 'tree.json'), 'utf8')), 'recovered vs ZooKeeper');
   const sessions = JSON.parse(readFileSync(join(FIXTURE, 'sessions.json'), 'utf8')) as Record<string, number>;
   assert.deepEqual(r.sessions, new Map(Object.entries(sessions).map(([id, to]) => [BigInt(id), to])));
@@ -46,6 +48,12 @@ test('ZooKeeper 3.8 starts on a dataDir zkts wrote and serves the same tree', { 
   // Long session timeouts: ZooKeeper restores the sessions and would expire them mid-dump. Every
   // snapshot is written a few nodes at a time while the workload goes on writing.
   const w = await runWorkload(dir, 31, 1500, { snapCount: 400, sessionTimeoutMs: 120000, interleaveSnapshots: 3 });
+  assert.equal(w.tree.digestMismatches, 0, 'every digest logged matched the tree once applied');
+  // zkts reads its own digests back: every txn's (and the snapshot's) matches.
+  const back = recover(dir, dir, { extendedTypesEnabled: true, log: () => {} });
+  assert.equal(back.digest, 'match');
+  assert.equal(back.digestMismatches, 0);
+  assert.ok(back.txnsReplayed > 0, 'txns with digests were replayed');
   const zk = await startZooKeeper(dir, dir);
   try {
     assertSameDump(await kazooDump(zk.port, join(dir, 'zk.json')), dumpOf(w.tree), 'ZooKeeper vs zkts');
@@ -80,6 +88,8 @@ test('the zkts server keeps its tree across a restart, and ZooKeeper 3.8 serves 
   assert.ok(before.has('/app/cfg') && before.has('/ttl') && !before.has('/ctr'), 'the writes happened');
   const second = await start();
   try {
+    assert.equal(second.data.initial.digest, 'match', 'the digests the server logged match on recovery');
+    assert.equal(second.server.tree.digestMismatches, 0);
     assertSameDump(await kazooDump(second.port, join(dir, 'after.json')), before, 'zkts after restart');
   } finally {
     await stop(second);

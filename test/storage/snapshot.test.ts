@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { ZktsError } from '../../src/errors.js';
 import { JuteWriter } from '../../src/protocol/jute.js';
 import { parseSnapshot, readSnapshotFile, serializeSnapshot, writeSnapshotChunks } from '../../src/storage/snapshot.js';
-import { treeDigest } from '../../src/storage/tree-digest.js';
+import { treeDigest } from '../../src/tree/digest.js';
 import { writeSnapshot } from '../../src/storage/recovery.js';
 import { indexView, nodeView, tempDir, Workload } from './helpers.js';
 import { formatterViewOf, javaMissing, parseFormatterOutput, runSnapshotFormatter } from './zk-tools.js';

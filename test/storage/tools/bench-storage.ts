@@ -13,7 +13,7 @@ import type { Txn, TxnHeader } from '../../../src/tree/txn.js';
 import { versionDir } from '../../../src/storage/data-files.js';
 import { recover, writeSnapshot } from '../../../src/storage/recovery.js';
 import { serializeSnapshot } from '../../../src/storage/snapshot.js';
-import { treeDigest } from '../../../src/storage/tree-digest.js';
+import { treeDigest } from '../../../src/tree/digest.js';
 import { TxnLogWriter } from '../../../src/storage/txn-log.js';
 
 const base = process.argv[2] ?? tmpdir();
