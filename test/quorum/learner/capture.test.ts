@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { OpCode } from '../../../src/protocol/opcodes.js';
 import { JuteWriter } from '../../../src/protocol/jute.js';
 import { resolveLoggedTxn } from '../../../src/storage/replay.js';
-import { treeDigest } from '../../../src/storage/tree-digest.js';
+import { treeDigest } from '../../../src/tree/digest.js';
 import { DataTree } from '../../../src/tree/data-tree.js';
 import {
   LearnerStreamDecoder,

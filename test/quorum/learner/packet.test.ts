@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpCode } from '../../../src/protocol/opcodes.js';
 import { JuteWriter } from '../../../src/protocol/jute.js';
-import { treeDigest } from '../../../src/storage/tree-digest.js';
+import { treeDigest } from '../../../src/tree/digest.js';
 import {
   LEARNER_PROTOCOL_VERSION,
   LearnerStreamDecoder,

@@ -29,7 +29,7 @@ import { JuteWriter } from '../../../src/protocol/jute.js';
 import type { ACL, Id } from '../../../src/protocol/records.js';
 import { encodeTxnEntry, type LoggedTxn, type TxnDigest } from '../../../src/storage/txn-codec.js';
 import { resolveLoggedTxn } from '../../../src/storage/replay.js';
-import { treeDigest } from '../../../src/storage/tree-digest.js';
+import { treeDigest } from '../../../src/tree/digest.js';
 import { OPEN_ACL_UNSAFE } from '../../../src/tree/acl-cache.js';
 import { DataTree } from '../../../src/tree/data-tree.js';
 import type { Txn, TxnHeader } from '../../../src/tree/txn.js';
