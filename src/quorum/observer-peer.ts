@@ -16,7 +16,7 @@ import { fsyncDirAsync, versionDir } from '../storage/data-files.js';
 import { FrozenTree } from '../storage/frozen-tree.js';
 import { resolveLoggedTxn } from '../storage/replay.js';
 import { writeSnapshotFile } from '../storage/snapshot-writer.js';
-import { treeDigest } from '../storage/tree-digest.js';
+import type { TxnDigest } from '../tree/digest.js';
 import type { Txn, TxnHeader } from '../tree/txn.js';
 import { ObserverCore, encodePacket, hexZxid, type ObserverAction, type DiskAction } from './learner/index.js';
 
@@ -33,7 +33,7 @@ export interface LeaderElection {
 
 /** Where applied txns are logged (DataDir's commit stage); null: not logged (syncEnabled=false). */
 export interface TxnLogSink {
-  append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void): void;
+  append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void, digest?: TxnDigest | null): void;
 }
 
 export interface ObserverPeerOptions {
@@ -266,7 +266,7 @@ export class ObserverPeer {
           this.log('info', `Getting a snapshot from leader 0x${a.zxid.toString(16)} (${a.snapshot.bytes} bytes, ${a.snapshot.tree.nodes.size} nodes)`);
           break;
         case 'apply':
-          this.apply(a.hdr, resolveLoggedTxn(this.opts.server.tree, a.hdr, a.txn), a.log, end, onServing);
+          this.apply(a.hdr, resolveLoggedTxn(this.opts.server.tree, a.hdr, a.txn), a.digest, a.log, end, onServing);
           break;
         case 'digestMismatch':
           this.status.digestMismatches = a.count;
@@ -306,14 +306,15 @@ export class ObserverPeer {
     }
   }
 
-  private apply(hdr: TxnHeader, txn: Txn, log: boolean, end: () => void, onServing?: () => void): void {
+  private apply(hdr: TxnHeader, txn: Txn, digest: TxnDigest | null, log: boolean, end: () => void, onServing?: () => void): void {
     this.opts.server.applyCommitted(hdr, txn);
     if (log && this.opts.txnLog !== null) {
+      // Logged with the leader's digest, as a Java learner logs the PROPOSAL's.
       this.opts.txnLog.append(hdr, txn, (err) => {
         if (err) this.log('error', `txn ${hexZxid(hdr.zxid)} from the leader was not logged: ${err.message}`);
-      });
+      }, digest);
     }
-    this.run(this.core.applied(hdr.zxid, treeDigest(this.opts.server.tree)), end, onServing);
+    this.run(this.core.applied(hdr.zxid, this.opts.server.tree.digest), end, onServing);
   }
 
   private disk(a: DiskAction, p: Promise<unknown>, end: () => void, onServing?: () => void): void {

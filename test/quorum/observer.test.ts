@@ -19,7 +19,7 @@ import { serverOptions } from '../../src/cli/server-command.js';
 import { ZkServer } from '../../src/server/zk-server.js';
 import { DataDir } from '../../src/storage/data-dir.js';
 import { readTxnLog } from '../../src/storage/txn-log-reader.js';
-import { treeDigest } from '../../src/storage/tree-digest.js';
+import { treeDigest } from '../../src/tree/digest.js';
 import { startObserver, type RunningObserver } from '../../src/quorum/observer-node.js';
 import { fourLetterWord, freePort, javaEnsembleMissing, startJavaEnsemble, waitFor, type JavaEnsemble } from './java-ensemble.js';
 
