@@ -4,6 +4,7 @@
 // config text round-trips; split at every offset gives the same items; bad input is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -207,4 +208,36 @@ test('notifications: the 28- and 40-byte forms, version 1, malformed lengths and
   const bad = Buffer.from(full);
   bad.writeInt32BE(4, 0);
   assert.throws(() => decodeNotification(bad), /unknown state 4/);
+});
+
+test('properties: notifications and headers round-trip; random bytes fail only with ElectionDecodeError', () => {
+  const long = fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
+  fc.assert(
+    fc.property(fc.constantFrom('LOOKING', 'FOLLOWING', 'LEADING', 'OBSERVING' as const), long, long, long, long, fc.string(), (state, leader, zxid, electionEpoch, peerEpoch, config) => {
+      const n = { state, leader, zxid, electionEpoch, peerEpoch, version: 2, config };
+      assert.deepEqual(decodeNotification(encodeNotification(n)), n);
+    }),
+  );
+  fc.assert(
+    fc.property(fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }), fc.array(fc.record({ host: fc.constantFrom('10.0.0.1', 'zk-1.example', '::1'), port: fc.integer({ min: 0, max: 65535 }) }), { minLength: 1, maxLength: 5 }), (sid, addresses) => {
+      const h = decodeConnectionHeader(encodeConnectionHeader(sid, addresses, PROTOCOL_VERSION_V2));
+      assert.deepEqual(h?.header, { protocolVersion: PROTOCOL_VERSION_V2, sid, addresses: addresses.map((a) => ({ ...a })) });
+    }),
+  );
+  fc.assert(
+    fc.property(fc.boolean(), fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 0, max: 200 }), (expectHeader, bytes, cut) => {
+      const b = Buffer.from(bytes);
+      const dec = new ElectionStreamDecoder({ expectHeader });
+      try {
+        for (const it of [...dec.push(b.subarray(0, cut)), ...dec.push(b.subarray(cut))]) if (it.kind === 'frame') decodeNotification(it.payload);
+      } catch (e) {
+        if (!(e instanceof ElectionDecodeError)) throw e;
+      }
+      try {
+        decodeNotification(b);
+      } catch (e) {
+        if (!(e instanceof ElectionDecodeError)) throw e;
+      }
+    }),
+  );
 });
