@@ -204,7 +204,6 @@ export async function startJavaEnsemble(opts: JavaEnsembleOptions = {}): Promise
         `clientPortAddress=127.0.0.1`,
         `admin.enableServer=false`,
         `4lw.commands.whitelist=srvr,mntr,stat,ruok,conf`,
-        `electionPortBindRetry=0`,
         ...(opts.cfgExtra ?? []),
         ...serverLines,
         '',
