@@ -1,13 +1,18 @@
 // counter.ts — shared counters by optimistic concurrency: read the value and its version, write
 // the new value with setData(version); a ZBADVERSION means someone else wrote in between, so read
 // again and retry (bounded). SharedCount holds a 32-bit int, DistributedAtomicLong a 64-bit one,
-// both big-endian as Curator stores them, so Curator clients read the same nodes.
+// both big-endian as Curator stores them, so Curator clients read the same nodes. Like Curator's,
+// a DistributedAtomicLong may be "promoted to a lock": when its optimistic tries run out it takes a
+// Mutex on `promotedToLock.lockPath` and tries again while holding it, so under heavy contention
+// the counters that share the lock path take turns instead of starving each other.
 //
 // Guarantee: every successful update is applied to the value the caller read (linearizable
 // compare-and-set on the node's version); no update is lost. An update that ran out of retries
-// reports `succeeded: false` and changed nothing.
+// (or did not get the lock within its time) reports `succeeded: false` and changed nothing. The
+// lock only orders the writers that use it; each write is still a compare-and-set.
 import type { ZooKeeper } from '../client/index.js';
 import { isZkError } from '../client/index.js';
+import { Mutex } from './mutex.js';
 import { ensurePath } from './paths.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
 
@@ -17,13 +22,35 @@ export interface AtomicResult {
   postValue: bigint;
 }
 
+/** An update's result with how it got there (Curator's AtomicStats). */
+export interface AtomicUpdateResult extends AtomicResult {
+  /** Compare-and-set attempts made without the lock. */
+  optimisticTries: number;
+  /** Attempts made holding the promoted lock (0: it was not needed or not configured). */
+  promotedTries: number;
+}
+
+export interface AtomicLongOptions {
+  /** For the reads and writes (connection loss and the like). */
+  retry?: RetryPolicy;
+  /** Optimistic compare-and-set attempts per update; default 1000, or 10 with promotedToLock. */
+  maxAttempts?: number;
+  /** Take a Mutex here when the optimistic attempts run out, then try maxAttempts times more. */
+  promotedToLock?: { lockPath: string; timeoutMs?: number };
+}
+
 export class DistributedAtomicLong {
   private readonly retry: RetryPolicy;
-  constructor(readonly zk: ZooKeeper, readonly path: string, opts: { retry?: RetryPolicy; maxAttempts?: number } = {}) {
-    this.retry = opts.retry ?? DEFAULT_RETRY;
-    this.maxAttempts = opts.maxAttempts ?? 1000;
-  }
   private readonly maxAttempts: number;
+  private readonly lock: { mutex: Mutex; timeoutMs?: number } | undefined;
+
+  constructor(readonly zk: ZooKeeper, readonly path: string, opts: AtomicLongOptions = {}) {
+    this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.maxAttempts = opts.maxAttempts ?? (opts.promotedToLock === undefined ? 1000 : 10);
+    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) throw new RangeError(`maxAttempts must be a positive integer, got ${this.maxAttempts}`);
+    const p = opts.promotedToLock;
+    this.lock = p === undefined ? undefined : { mutex: new Mutex(zk, p.lockPath, { retry: this.retry }), timeoutMs: p.timeoutMs };
+  }
 
   private static encode(v: bigint): Buffer {
     const b = Buffer.alloc(8);
@@ -66,24 +93,44 @@ export class DistributedAtomicLong {
     return (await this.read()).value;
   }
 
-  /** Applies fn to the current value, retrying on conflict. */
-  async update(fn: (v: bigint) => bigint): Promise<AtomicResult> {
+  /** Up to maxAttempts compare-and-sets of fn(value); the result, or null when all lost. */
+  private async attempts(fn: (v: bigint) => bigint, count: (n: number) => void): Promise<AtomicResult | null> {
     for (let i = 0; i < this.maxAttempts; i++) {
+      count(i + 1);
       const { value, version } = await this.read();
       const next = BigInt.asIntN(64, fn(value));
       if (await this.write(next, version)) return { succeeded: true, preValue: value, postValue: next };
     }
-    const v = await this.get();
-    return { succeeded: false, preValue: v, postValue: v };
+    return null;
   }
 
-  add(delta: bigint | number): Promise<AtomicResult> {
+  /** Applies fn to the current value, retrying on conflict (then under the lock, if promoted). */
+  async update(fn: (v: bigint) => bigint): Promise<AtomicUpdateResult> {
+    let optimisticTries = 0;
+    let promotedTries = 0;
+    let done = await this.attempts(fn, (n) => (optimisticTries = n));
+    if (done === null && this.lock !== undefined) {
+      const { mutex, timeoutMs } = this.lock;
+      if (await mutex.acquire({ timeoutMs })) {
+        try {
+          done = await this.attempts(fn, (n) => (promotedTries = n));
+        } finally {
+          await mutex.release();
+        }
+      }
+    }
+    if (done !== null) return { ...done, optimisticTries, promotedTries };
+    const v = await this.get();
+    return { succeeded: false, preValue: v, postValue: v, optimisticTries, promotedTries };
+  }
+
+  add(delta: bigint | number): Promise<AtomicUpdateResult> {
     return this.update((v) => v + BigInt(delta));
   }
-  increment(): Promise<AtomicResult> {
+  increment(): Promise<AtomicUpdateResult> {
     return this.add(1n);
   }
-  decrement(): Promise<AtomicResult> {
+  decrement(): Promise<AtomicUpdateResult> {
     return this.add(-1n);
   }
   /** Sets newValue only if the current value is expected (one attempt). */

@@ -9,7 +9,7 @@ export type { Lease } from './semaphore.js';
 export { LeaderLatch, LeaderSelector } from './leader.js';
 export type { LeaderLatchEvents, LeaderSelectorOptions } from './leader.js';
 export { DistributedAtomicLong, SharedCount } from './counter.js';
-export type { AtomicResult } from './counter.js';
+export type { AtomicLongOptions, AtomicResult, AtomicUpdateResult } from './counter.js';
 export { ensurePath, sequenceOf } from './paths.js';
 export { ReadWriteLock } from './rw-lock.js';
 export { TreeCache, PathChildrenCache, NodeCache } from './tree-cache.js';

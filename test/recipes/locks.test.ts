@@ -173,6 +173,52 @@ for (const kind of SERVER_KINDS) {
       assert.deepEqual(new Set(turns), new Set(['0', '1', '2']));
     });
 
+    test('atomic long: optimistic tries, then promoted to a lock (Curator\'s PromotedToLock)', async () => {
+      const [a, b] = [await client(), await client()];
+      const path = '/counters/promoted';
+      const lockPath = '/counters/promoted-lock';
+      // `a` as the counter sees it: for its first `beaten` reads another writer (b) changes the node
+      // right after the read, so that attempt's compare-and-set loses; reads record whether the
+      // promoted lock was held at the time
+      let beaten = 0;
+      const lockedAtRead: boolean[] = [];
+      const contended = new Proxy(a, {
+        get(target, prop, receiver) {
+          if (prop !== 'getData') return Reflect.get(target, prop, receiver);
+          return async (p: string, opts?: object) => {
+            const got = await target.getData(p, opts);
+            if (p === path) {
+              lockedAtRead.push((await b.getChildren(lockPath).catch(() => [])).length === 1);
+              if (beaten-- > 0) await b.setData(path, got.data);
+            }
+            return got;
+          };
+        },
+      });
+      const plain = new DistributedAtomicLong(contended, path, { maxAttempts: 2 });
+      await plain.forceSet(5n);
+      lockedAtRead.length = 0;
+      beaten = 2;
+      assert.deepEqual(await plain.increment(), { succeeded: false, preValue: 5n, postValue: 5n, optimisticTries: 2, promotedTries: 0 });
+
+      const promoted = new DistributedAtomicLong(contended, path, { maxAttempts: 2, promotedToLock: { lockPath } });
+      lockedAtRead.length = 0;
+      beaten = 3;
+      assert.deepEqual(await promoted.increment(), { succeeded: true, preValue: 5n, postValue: 6n, optimisticTries: 2, promotedTries: 2 });
+      // reads: the two optimistic ones, the final get() is not made, two under the lock
+      assert.deepEqual(lockedAtRead, [false, false, true, true]);
+      assert.deepEqual(await b.getChildren(lockPath), [], 'the lock was released');
+      beaten = 0;
+      assert.deepEqual(await promoted.increment(), { succeeded: true, preValue: 6n, postValue: 7n, optimisticTries: 1, promotedTries: 0 });
+      // the lock taken by someone else and a short timeout: the update gives up, unchanged
+      const other = new Mutex(b, lockPath);
+      await other.acquire();
+      beaten = 2;
+      const timed = new DistributedAtomicLong(contended, path, { maxAttempts: 2, promotedToLock: { lockPath, timeoutMs: 100 } });
+      assert.deepEqual(await timed.increment(), { succeeded: false, preValue: 7n, postValue: 7n, optimisticTries: 2, promotedTries: 0 });
+      await other.release();
+    });
+
     test('atomic long and shared count: concurrent increments are never lost', async () => {
       const zks = await Promise.all([1, 2, 3, 4].map(() => client()));
       const counters = zks.map((zk) => new DistributedAtomicLong(zk, '/counters/c1'));
