@@ -15,7 +15,8 @@
 // - no notification within the interval: notify everyone again (or connect, when nothing was
 //   delivered), the interval doubling from 200 ms to 60 s.
 // An observer votes with leader = zxid = peerEpoch = Long.MIN_VALUE; voters answer it and never
-// count it, and it follows the votes of the voters. Only majority quorums (QuorumMaj).
+// count it, and it follows the votes of the voters; unlike ZooKeeper's, it decides only on
+// FOLLOWING/LEADING answers (see lookingVote). Only majority quorums (QuorumMaj).
 
 import { LONG_MIN, type Notification, type ServerState } from './codec.js';
 import { formatConfigText, isQuorum, parseConfigText, votersOf, type QuorumConfig } from './config.js';
@@ -286,6 +287,12 @@ export class FastLeaderElection {
       out.push(...this.sendNotifications());
     }
     this.recvset.set(from, { leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch, state: 'LOOKING', version: 0 });
+    // An observer does not decide on LOOKING votes. A LOOKING ZooKeeper server answers a non-voter
+    // with its previous vote (QuorumPeer's currentVote), so right after a leader is lost a quorum
+    // of such answers names the lost leader: ZooKeeper's observer decides for it and spends
+    // initLimit ticks failing to connect. zkts keeps asking until the voters have decided and
+    // answer FOLLOWING/LEADING (the path below), which is what the observer needs anyway.
+    if (this.learnerType === 'observer') return false;
     if (!isQuorum(this.voters, this.agreeing(this.recvset, this.proposedVote))) return false;
     this.finalizing = true;
     out.push({ type: 'timer', ms: this.finalizeWaitMs });

@@ -21,9 +21,9 @@ function reachable(host: string, port: number): Promise<boolean> {
 }
 
 /**
- * What a learner does: elect, and when the leader cannot be reached, look again. A Java server
- * that is itself LOOKING answers a non-voter with its previous vote, so right after the leader
- * died an observer may decide for the dead one, as a Java observer does too.
+ * What a learner does: elect, and when the leader cannot be reached, look again. Right after an
+ * election the new leader may not listen on its quorum port yet. (A Java observer may also decide
+ * for the lost leader, from the old votes LOOKING voters answer with; zkts's does not.)
  */
 async function electReachable(election: ElectionService, log: string[]): Promise<{ result: ElectionResult; attempts: number }> {
   for (let attempts = 1; attempts <= 10; attempts++) {
