@@ -42,6 +42,7 @@ export async function startObserver(cfg: ServerConfig, server: ZkServer, txnLog:
     election,
     txnLog,
     configVersion: cfg.quorumVersion ?? 0n,
+    readOnlyMode: cfg.readOnlyModeEnabled,
     log,
   });
   peer.start();

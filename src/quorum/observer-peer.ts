@@ -49,6 +49,8 @@ export interface ObserverPeerOptions {
   txnLog: TxnLogSink | null;
   /** The config version this server runs (0 without a dynamic config). */
   configVersion?: bigint;
+  /** readonlymode.enabled: serve read-only clients while looking for a leader for long. */
+  readOnlyMode?: boolean;
   log?: Log;
 }
 
@@ -154,10 +156,23 @@ export class ObserverPeer {
       try {
         this.status.state = 'looking';
         this.status.leaderId = null;
-        const vote = await this.opts.election.lookForLeader(
-          { lastZxid: this.opts.server.tree.lastProcessedZxid, currentEpoch: this.core.currentEpoch },
-          this.abort.signal,
-        );
+        // QuorumPeer (LOOKING): the read-only server starts after max(2 s, tickTime) of looking
+        // and stops as soon as a leader is found.
+        const readOnly = this.opts.readOnlyMode
+          ? setTimeout(() => {
+              if (!this.stopped && this.status.state === 'looking') this.opts.server.setReadOnly(true);
+            }, Math.max(2000, this.opts.tickTime))
+          : null;
+        let vote;
+        try {
+          vote = await this.opts.election.lookForLeader(
+            { lastZxid: this.opts.server.tree.lastProcessedZxid, currentEpoch: this.core.currentEpoch },
+            this.abort.signal,
+          );
+        } finally {
+          if (readOnly !== null) clearTimeout(readOnly);
+          this.opts.server.setReadOnly(false);
+        }
         if (this.stopped) break;
         const leaderId = vote.leaderId;
         const leader = vote.leader ?? this.opts.servers.find((s) => s.id === leaderId);

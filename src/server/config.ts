@@ -146,10 +146,14 @@ export function parseConfig(text: string, opts: ParseOptions): ServerConfig {
   const local = readLocal(cfg);
   const ensemble = readEnsemble(cfg, local, properties, opts.readFile ?? readIfExists);
   const features = readProperties(cfg, new PropertyReader(properties, cfg.warnings, (k) => cfg.at(k)), ensemble.myid);
-  const unsupported = [...cfg.entries.values()].filter((e) => isUnsupported(e.key, e.value)).map((e) => e.key);
+  // read-only mode is a learner's (an observer cut off from its leader); a standalone server has none
+  const learner = ensemble.distributed && ensemble.peerType === 'observer';
+  const unsupported = [...cfg.entries.values()]
+    .filter((e) => isUnsupported(e.key, e.value) && !(learner && e.key === 'readonlymode.enabled'))
+    .map((e) => e.key);
   const { className } = features.metricsProvider;
   if (className !== DEFAULT_METRICS_PROVIDER && className !== PROMETHEUS_METRICS_PROVIDER) unsupported.push('metricsProvider.className');
-  if (features.readOnlyModeEnabled && !unsupported.includes('readonlymode.enabled')) unsupported.push('readonlymode.enabled');
+  if (features.readOnlyModeEnabled && !learner && !unsupported.includes('readonlymode.enabled')) unsupported.push('readonlymode.enabled');
   return {
     ...(opts.file === undefined ? {} : { file: opts.file }),
     ...local,

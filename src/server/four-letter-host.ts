@@ -63,7 +63,7 @@ export function fourLetterView(server: ZkServer, asking: Connection, opts: FourL
   return {
     version,
     serving: () => server.serving,
-    readOnly: () => false,
+    readOnly: () => server.readOnly,
     stats: () => ({
       latencyMs: summary(st.latencyCount, Math.round(st.totalLatencyMs), Math.round(st.minLatency), Math.round(st.maxLatencyMs)),
       packetsReceived: st.packetsReceived,

@@ -403,6 +403,10 @@ export class ZkServer implements ConnectionHost {
     }
     const timeout = Math.min(Math.max(req.timeOut, this.opts.minSessionTimeout), this.opts.maxSessionTimeout);
     conn.readOnly = req.readOnly;
+    if (this.readOnlyMode) {
+      this.connectReadOnly(conn, req.sessionId, req.passwd, req.readOnly, timeout);
+      return;
+    }
     if (this.upstream !== null) {
       this.connectThroughLeader(conn, req.sessionId, req.passwd, timeout);
       return;
@@ -438,7 +442,7 @@ export class ZkServer implements ConnectionHost {
       timeOut: valid ? s.timeoutMs : 0,
       sessionId: valid ? s.sessionId : 0n,
       passwd: valid ? this.passwords.password(s.sessionId) : Buffer.alloc(16),
-      readOnly: false,
+      readOnly: this.readOnlyMode,
     });
     conn.sent();
     if (!valid) {
@@ -500,6 +504,10 @@ export class ZkServer implements ConnectionHost {
         return;
       }
     }
+    if (this.readOnlyMode && (WRITE_TYPES.has(type) || type === OpCode.sync)) {
+      this.refuseReadOnly(conn, session.sessionId, xid, type, req, startMs);
+      return;
+    }
     if (this.upstream !== null && (WRITE_TYPES.has(type) || type === OpCode.sync)) {
       this.forward(conn, session.sessionId, xid, type, req, frame.subarray(8), startMs);
       return;
@@ -539,6 +547,10 @@ export class ZkServer implements ConnectionHost {
       type === OpCode.deleteContainer ? Code.BadArguments
       : type === OpCode.createSession || (bodyError !== null && WRITE_TYPES.has(type)) ? Code.MarshallingError
       : null;
+    if (writeError !== null && this.readOnlyMode) {
+      this.refuseReadOnly(conn, session.sessionId, xid, type, null, startMs);
+      return;
+    }
     if (writeError !== null && this.upstream !== null) {
       // The leader's prep answers it, as ZooKeeper's learners forward what they cannot read.
       this.forward(conn, session.sessionId, xid, type, null, Buffer.alloc(0), startMs);
@@ -774,14 +786,76 @@ export class ZkServer implements ConnectionHost {
   /** A learner's state for srvr/mntr, set by its peer (src/quorum/observer-peer.ts). */
   learner: LearnerView | null = null;
 
-  /** Whether clients are served: always for a standalone server, while synced for a learner. */
+  /** Whether clients are served: always for a standalone server, while synced (or read-only) for a learner. */
   get serving(): boolean {
-    return this.opts.quorumRole === undefined || this.upstream !== null;
+    return this.opts.quorumRole === undefined || this.upstream !== null || this.readOnlyMode;
   }
 
-  /** 'standalone', or the learner's role while it serves (srvr/mntr "Mode"). */
+  /** 'standalone', the learner's role while it serves, 'read-only' (srvr/mntr "Mode"). */
   get serverState(): string {
-    return this.opts.quorumRole ?? 'standalone';
+    return this.readOnlyMode ? 'read-only' : (this.opts.quorumRole ?? 'standalone');
+  }
+
+  /** Serving read-only clients only, cut off from the leader (readonlymode.enabled). */
+  get readOnly(): boolean {
+    return this.readOnlyMode;
+  }
+
+  private readOnlyMode = false;
+  /** Sessions made while read-only: they exist nowhere else and end with read-only mode. */
+  private readonly readOnlySessions = new Set<bigint>();
+
+  /**
+   * ReadOnlyZooKeeperServer: a learner that has looked for a leader for a while serves clients
+   * that accept a read-only server (canBeReadOnly): reads from its tree as it is, every write
+   * and sync answered NotReadOnly, sessions of its own that no other server knows; others are
+   * refused. Leaving read-only mode closes every connection, as ZooKeeper shuts that server down.
+   */
+  setReadOnly(on: boolean): void {
+    assert(this.opts.quorumRole !== undefined && this.upstream === null, 'read-only mode is for a learner without a leader');
+    if (this.readOnlyMode === on) return;
+    this.readOnlyMode = on;
+    this.log('info', on ? 'serving read-only clients (no leader)' : 'leaving read-only mode');
+    if (on) return;
+    for (const c of [...this.connections]) c.close();
+    this.queue.length = 0;
+    this.outstandingTotal = 0;
+    for (const id of this.readOnlySessions) this.sessions.remove(id);
+    this.readOnlySessions.clear();
+    this.releaseThrottled();
+  }
+
+  private connectReadOnly(conn: Connection, sessionId: bigint, passwd: Buffer, clientReadOnly: boolean, timeoutMs: number): void {
+    if (!clientReadOnly) {
+      this.log('info', `Refusing session request for not-read-only client ${conn.remoteAddress}`);
+      conn.close();
+      return;
+    }
+    if (sessionId === 0n) {
+      const session = this.sessions.add(this.sessions.newSessionId(), timeoutMs, performance.now());
+      this.readOnlySessions.add(session.sessionId);
+      conn.session = session;
+      this.finishHandshake(conn, true);
+      return;
+    }
+    const session = this.sessions.get(sessionId);
+    const valid = session !== undefined && this.passwords.verify(sessionId, passwd);
+    for (const other of this.connections) {
+      if (valid && other !== conn && other.session?.sessionId === sessionId) other.close();
+    }
+    conn.session = valid ? session : { sessionId, timeoutMs: 0, expiresAt: 0, closing: true };
+    this.finishHandshake(conn, valid);
+  }
+
+  /** ReadOnlyRequestProcessor: a write or sync is answered NotReadOnly, in order; closeSession ends the connection. */
+  private refuseReadOnly(conn: Connection, sessionId: bigint, xid: number, type: number, req: Request | null, startMs: number): void {
+    conn.outstanding++;
+    const closing = type === OpCode.closeSession;
+    this.enqueue({ conn, sessionId, xid, type, req, hdr: null, txn: null, ready: true, startMs, err: closing ? Code.OK : Code.NotReadOnly });
+    this.drain();
+    if (!closing) return;
+    if (this.readOnlySessions.delete(sessionId)) this.sessions.remove(sessionId);
+    conn.closeAfterFlush();
   }
 
   /**

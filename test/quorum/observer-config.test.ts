@@ -47,3 +47,11 @@ test('a standalone config is not affected', () => {
   assert.equal(opts.quorumRole, undefined);
   assert.equal(opts.serverId, 1);
 });
+
+test('readonlymode.enabled is acted on by an observer, not by a standalone server', () => {
+  const cfg = parse([...ENSEMBLE, 'peerType=observer', 'readonlymode.enabled=true', 'server.4=127.0.0.1:2891:3891:observer'], 4);
+  assert.equal(cfg.readOnlyModeEnabled, true);
+  assert.ok(!cfg.unsupported.includes('readonlymode.enabled'));
+  const standalone = parseConfig('dataDir=/var/zk\nclientPort=2181\nreadonlymode.enabled=true', { baseDir: '/', readFile: () => undefined });
+  assert.ok(standalone.unsupported.includes('readonlymode.enabled'));
+});

@@ -224,3 +224,41 @@ test('losing the leader closes every client connection; a close by the client wa
     await server.stop();
   }
 });
+
+test('cut off from its leader with readonlymode.enabled, a learner serves read-only clients only', async () => {
+  const { server, port, leader } = await observer();
+  try {
+    server.setUpstream(leader);
+    const writer = await connect(port, leader);
+    const fwd = writer.request({ type: OpCode.create, path: '/kept', data: Buffer.from('v'), acl: OPEN, flags: 0, ttl: -1n });
+    leader.commitRequest(await leader.next());
+    assert.equal((await fwd).err, Code.OK);
+    const moving = writer.connectResponse;
+    server.setUpstream(null);
+
+    server.setReadOnly(true);
+    assert.equal(server.serving, true);
+    assert.equal(server.serverState, 'read-only');
+    await assert.rejects(TestClient.connect('127.0.0.1', port, { timeoutMs: 3000 }), 'a client that does not accept read-only is refused');
+    const ro = await TestClient.connect('127.0.0.1', port, { readOnly: true });
+    assert.equal(ro.connectResponse.readOnly, true);
+    assert.notEqual(ro.connectResponse.sessionId, 0n);
+    assert.equal((await ro.request({ type: OpCode.getData, path: '/kept', watch: false })).err, Code.OK);
+    assert.equal((await ro.request({ type: OpCode.create, path: '/no', data: null, acl: OPEN, flags: 0, ttl: -1n })).err, Code.NotReadOnly);
+    assert.equal((await ro.request({ type: OpCode.sync, path: '/' })).err, Code.NotReadOnly);
+    assert.equal(leader.requests.length, 0, 'nothing goes to a leader');
+    assert.equal(server.tree.get('/no'), undefined);
+    // a session the ensemble knows resumes read-only
+    const back = await TestClient.connect('127.0.0.1', port, { readOnly: true, sessionId: moving.sessionId, passwd: moving.passwd, lastZxidSeen: 0n });
+    assert.equal(back.connectResponse.sessionId, moving.sessionId);
+
+    server.setReadOnly(false);
+    await ro.waitClosed(5000);
+    await back.waitClosed(5000);
+    assert.equal(server.serving, false);
+    assert.equal(server.sessions.get(ro.connectResponse.sessionId), undefined, 'read-only sessions end with read-only mode');
+    assert.ok(server.sessions.get(moving.sessionId), 'the ensemble’s sessions stay');
+  } finally {
+    await server.stop();
+  }
+});

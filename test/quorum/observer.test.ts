@@ -90,6 +90,7 @@ function observerConfig(ens: JavaEnsemble, dir: string, clientPort: number): str
     `clientPort=${clientPort}`,
     'clientPortAddress=127.0.0.1',
     'peerType=observer',
+    'readonlymode.enabled=true',
     '4lw.commands.whitelist=*',
     'admin.enableServer=false',
     ...ens.serverLines,
@@ -383,6 +384,26 @@ test('a zkts observer in an Apache ZooKeeper 3.8 ensemble', { skip: skip ?? fals
         await new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+    await t.test('with no quorum left zkts serves read-only clients (readonlymode.enabled), then read-write again', async () => {
+      const z = zkts!;
+      const leader = await ens.leader();
+      const others = [1, 2, 3].filter((id) => id !== leader);
+      for (const id of others) await ens.kill(id);
+      await waitFor('zkts to serve read-only', STEP_MS, async () => z.server.readOnly);
+      assert.equal(await fourLetterWord(z.port, 'isro'), 'ro');
+      assert.match(await fourLetterWord(z.port, 'srvr'), /^Mode: read-only$/m);
+      const ro = await ZooKeeper.connect(`127.0.0.1:${z.port}`, { canBeReadOnly: true, sessionTimeoutMs: 20_000, reconnectDelayMs: 100 });
+      clients.push(ro);
+      assert.equal(ro.state, 'readOnly');
+      assert.equal((await ro.getData('/digest-check')).data.toString(), 'last');
+      await assert.rejects(ro.create('/ro-write', null), (e: unknown) => (e as { code?: string }).code === 'ZNOTREADONLY');
+      for (const id of others) await ens.restart(id);
+      await waitServing(z, 'zkts to observe a leader again');
+      assert.equal(await fourLetterWord(z.port, 'isro'), 'rw');
+      const rw = await connect(`127.0.0.1:${z.port}`);
+      await rw.create('/after-read-only', null);
+      assert.equal(z.observer.peer.status.digestMismatches, 0);
     });
   } catch (e) {
     if (zkts !== null) console.log(zkts.logs.slice(-60).join('\n'));
