@@ -34,13 +34,60 @@ function snapError(file: string, what: string): ZktsError {
   return new ZktsError('ZKTS_ERR_DISK', `snapshot ${file} is unusable: ${what}`);
 }
 
+/** The checksum over buf[0, at): each seal continues it, so the file is summed once. */
+interface SealState {
+  at: number;
+  value: number;
+}
+
 /** Reads a seal at r.offset: the checksum must cover every byte before it. */
-function checkSeal(buf: Buffer, r: JuteReader, file: string): void {
+function checkSeal(buf: Buffer, r: JuteReader, file: string, seal: SealState): void {
   const at = r.offset;
-  const expected = adler32(buf, 1, 0, at);
+  const expected = adler32(buf, seal.value, seal.at, at);
+  seal.at = at;
+  seal.value = expected;
   const stored = r.long();
   if (stored !== BigInt(expected)) throw snapError(file, `checksum mismatch at offset ${at} (CRC corruption)`);
   if (r.ustring() !== '/') throw snapError(file, `no "/" after the checksum at offset ${at}`);
+}
+
+// A node's longs are read without a bigint each where they repeat: most nodes were never
+// changed (mzxid = czxid), leaves have pzxid = czxid, and most are not ephemeral. A tree of
+// 1,000,000 nodes loads with ~3 million fewer objects (faster, and less memory once loaded).
+const NO_OWNER = 0n;
+
+/** The long at r.offset, as the bigint `a` (or `b`) when the 8 bytes at `aAt` (or `bAt`) hold the same value. */
+function longOrSame(r: JuteReader, a: bigint, aAt: number, b?: bigint, bAt?: number): bigint {
+  const buf = r.buf;
+  const at = r.offset;
+  if (r.remaining >= 8) {
+    const hi = buf.readInt32BE(at);
+    const lo = buf.readInt32BE(at + 4);
+    if (hi === buf.readInt32BE(aAt) && lo === buf.readInt32BE(aAt + 4)) {
+      r.offset = at + 8;
+      return a;
+    }
+    if (b !== undefined && bAt !== undefined && hi === buf.readInt32BE(bAt) && lo === buf.readInt32BE(bAt + 4)) {
+      r.offset = at + 8;
+      return b;
+    }
+  }
+  return r.long();
+}
+
+/** The long at r.offset, as the shared 0n when it is zero. */
+function longOrZero(r: JuteReader): bigint {
+  if (r.remaining >= 8 && r.buf.readInt32BE(r.offset) === 0 && r.buf.readInt32BE(r.offset + 4) === 0) {
+    r.offset += 8;
+    return NO_OWNER;
+  }
+  return r.long();
+}
+
+/** A long read as a number (times in ms): Number(r.long()) without the bigint. */
+function longAsNumber(r: JuteReader): number {
+  const hi = r.int();
+  return hi * 4294967296 + (r.int() >>> 0);
 }
 
 /** Parses a whole (uncompressed) snapshot. Throws ZktsError('ZKTS_ERR_DISK') on any damage. */
@@ -65,6 +112,7 @@ export function parseSnapshot(buf: Buffer, file: string, opts: ParseOptions = {}
 
 function parseUnchecked(buf: Buffer, file: string, opts: ParseOptions): SnapshotData {
   const r = new JuteReader(buf);
+  const seal: SealState = { at: 0, value: 1 };
   if (buf.length < FILE_HEADER_BYTES || r.int() !== SNAP_MAGIC) throw snapError(file, 'bad magic: not a ZooKeeper snapshot');
   const version = r.int();
   r.long(); // dbid
@@ -89,37 +137,39 @@ function parseUnchecked(buf: Buffer, file: string, opts: ParseOptions): Snapshot
     const aclId = r.long();
     const acl = acls.get(aclId);
     if (acl === undefined) throw snapError(file, `node ${path || '/'} refers to ACL ${aclId}, which the ACL table lacks`);
+    const czxidAt = r.offset;
     const czxid = r.long();
-    const node = new ZNode(data, acl, czxid, 0, 0n);
-    node.mzxid = r.long();
-    node.ctime = Number(r.long());
-    node.mtime = Number(r.long());
+    const node = new ZNode(data, acl, czxid, 0, NO_OWNER);
+    const mzxidAt = r.offset;
+    node.mzxid = longOrSame(r, czxid, czxidAt);
+    node.ctime = longAsNumber(r);
+    node.mtime = longAsNumber(r);
     node.version = r.int();
     node.cversion = r.int();
     node.aversion = r.int();
-    node.ephemeralOwner = r.long();
-    node.pzxid = r.long();
+    node.ephemeralOwner = longOrZero(r);
+    node.pzxid = longOrSame(r, czxid, czxidAt, node.mzxid, mzxidAt);
     const err = registerNode(tree, path === '' ? '/' : path, node);
     if (err !== null) throw snapError(file, err);
     if (every > 0 && ++count % every === 0) opts.onProgress!(count);
   }
   if (!tree.nodes.has('/')) throw snapError(file, 'no root node');
   tree.resetDigest();
-  checkSeal(buf, r, file);
+  checkSeal(buf, r, file, seal);
   let digest: ZxidDigest | null = null;
   let lastProcessedZxid: bigint | null = null;
   if (r.remaining === 8 + 13) {
     lastProcessedZxid = r.long(); // digest disabled, lastProcessedZxid enabled
-    checkSeal(buf, r, file);
+    checkSeal(buf, r, file, seal);
   } else if (r.remaining > 0) {
     const zxid = r.long();
     const v = r.int();
     const d = v < 2 ? BigInt.asIntN(64, BigInt('0x' + (r.string() ?? '0'))) : r.long();
-    checkSeal(buf, r, file);
+    checkSeal(buf, r, file, seal);
     if (zxid > 0n) digest = { zxid, version: v, digest: d };
     if (r.remaining >= 8 + 13) {
       lastProcessedZxid = r.long();
-      checkSeal(buf, r, file);
+      checkSeal(buf, r, file, seal);
     }
   }
   return { tree, sessions, digest, lastProcessedZxid };
