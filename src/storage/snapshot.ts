@@ -15,7 +15,7 @@ import { ZNode } from '../tree/znode.js';
 import { adler32 } from './adler32.js';
 import { FILE_HEADER_BYTES, FORMAT_VERSION, SNAP_MAGIC, fsyncDirAsync, snapshotName } from './data-files.js';
 import type { ZxidDigest } from './snapshot-writer.js';
-import { registerNode } from './tree-build.js';
+import { type LastParent, registerNode } from './tree-build.js';
 
 export { serializeSnapshot, type SerializeOptions, type ZxidDigest } from './snapshot-writer.js';
 
@@ -132,6 +132,7 @@ function parseUnchecked(buf: Buffer, file: string, opts: ParseOptions): Snapshot
   tree.nodes.clear();
   const every = opts.onProgress === undefined ? 0 : Math.max(1, opts.progressEvery ?? 100_000);
   let count = 0;
+  const lastParent: LastParent = { path: null, node: undefined };
   for (let path = r.ustring(); path !== '/'; path = r.ustring()) {
     const data = r.bufferCopy();
     const aclId = r.long();
@@ -149,7 +150,7 @@ function parseUnchecked(buf: Buffer, file: string, opts: ParseOptions): Snapshot
     node.aversion = r.int();
     node.ephemeralOwner = longOrZero(r);
     node.pzxid = longOrSame(r, czxid, czxidAt, node.mzxid, mzxidAt);
-    const err = registerNode(tree, path === '' ? '/' : path, node);
+    const err = registerNode(tree, path === '' ? '/' : path, node, lastParent);
     if (err !== null) throw snapError(file, err);
     if (every > 0 && ++count % every === 0) opts.onProgress!(count);
   }
