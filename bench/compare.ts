@@ -338,6 +338,7 @@ function rows(z: ServerRun | undefined, j: ServerRun | undefined, opts: CompareO
     const n = opts.idleSessions.toLocaleString('en-US');
     out.push({ metric: `idle sessions held (of ${n})`, better: 'info', ...pick((r) => r.sessions && r.sessions.connected - r.sessions.lost) });
     out.push({ metric: `RSS growth for ${n} idle sessions MiB`, better: 'lower', ...pick((r) => r.sessions && (r.sessions.rssWithKiB - r.sessions.rssBeforeKiB) / 1024) });
+    out.push({ metric: 'RSS per idle session KiB', better: 'lower', ...pick((r) => r.sessions && (r.sessions.rssWithKiB - r.sessions.rssBeforeKiB) / Math.max(1, r.sessions.connected - r.sessions.lost)) });
     out.push({ metric: `server CPU % of a core, ${n} idle sessions`, better: 'lower', ...pick((r) => r.sessions?.cpuPct) });
     out.push({ metric: 'server CPU % of a core, no session', better: 'info', ...pick((r) => r.sessions?.idleCpuPct) });
     out.push({ metric: 'heartbeats answered per s', better: 'info', ...pick((r) => r.sessions && r.sessions.pingsInWindow / r.sessions.windowSeconds) });

@@ -36,6 +36,8 @@ type ToWorker =
 type FromWorker = { kind: 'counts'; counts: IdleSessionsCounts } | { kind: 'error'; message: string };
 
 const PING_XID = -2;
+/** A process stops starting new sessions after this long (those not tried count as failed). */
+const OPEN_DEADLINE_MS = 180_000;
 const CLOSE_XID = 1;
 
 /** One process's share: sessions opened with bounded concurrency, then kept alive by pings. */
@@ -51,15 +53,22 @@ class Holder {
 
   async open(): Promise<void> {
     let next = 0;
+    const stopAt = Date.now() + OPEN_DEADLINE_MS;
     const one = async (): Promise<void> => {
-      while (next < this.m.count) {
+      while (next < this.m.count && Date.now() < stopAt) {
         next++;
-        const ok = await this.connectOne();
+        // A server slow to take new sessions (a busy machine) gets up to 3 tries per session.
+        let ok = false;
+        for (let attempt = 0; attempt < 3 && !ok; attempt++) ok = await this.connectOne();
         if (ok) this.counts.connected++;
         else this.counts.failed++;
       }
     };
     await Promise.all(Array.from({ length: this.m.concurrency }, one));
+    if (next < this.m.count) {
+      this.counts.failed += this.m.count - next;
+      this.note(`${this.m.count - next} sessions not tried: ${OPEN_DEADLINE_MS / 1000} s spent opening`);
+    }
     this.holding = true;
   }
 
@@ -183,7 +192,7 @@ function sum(cs: IdleSessionsCounts[]): IdleSessionsCounts {
 
 /** Opens `sessions` sessions over `procs` processes; resolves once every process has finished connecting. */
 export async function openIdleSessions(o: IdleSessionsOptions): Promise<IdleSessions> {
-  const connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
+  const connectTimeoutMs = o.connectTimeoutMs ?? 20_000;
   const workers: ChildProcess[] = Array.from({ length: o.procs }, () =>
     fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, ZKTS_IDLE_WORKER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
@@ -205,8 +214,7 @@ export async function openIdleSessions(o: IdleSessionsOptions): Promise<IdleSess
   try {
     const perProc = (i: number): number => Math.floor(((i + 1) * o.sessions) / o.procs) - Math.floor((i * o.sessions) / o.procs);
     const concurrency = o.connectConcurrency ?? 64;
-    // Bounded: every session gets its connect timeout, `concurrency` at a time, plus slack.
-    const openBudget = Math.ceil(o.sessions / o.procs / concurrency) * connectTimeoutMs + 30_000;
+    const openBudget = OPEN_DEADLINE_MS + 3 * connectTimeoutMs + 10_000;
     await Promise.all(
       workers.map((w, i) => ask(w, { kind: 'open', port: o.port, count: perProc(i), sessionTimeoutMs: o.sessionTimeoutMs, concurrency, connectTimeoutMs }, openBudget)),
     );
