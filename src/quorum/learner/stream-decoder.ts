@@ -176,6 +176,7 @@ class SnapshotBuilder {
         if (sig !== SNAPSHOT_SIGNATURE) throw new QuorumStreamError(`snapshot stream: signature ${JSON.stringify(sig)} where "${SNAPSHOT_SIGNATURE}" ends the snapshot (Missing signature)`);
         if (!this.tree.nodes.has('/')) throw new QuorumStreamError('snapshot stream: no root node');
         this.tree.rebuildQuotas();
+        this.tree.resetDigest(); // nodes went in without the incremental digest
         return { tree: this.tree, sessions: this.sessions, bytes: 0 };
       }
     }
