@@ -362,7 +362,7 @@ test('a zkts observer in an Apache ZooKeeper 3.8 ensemble', { skip: skip ?? fals
       const electionPort = await freePort();
       writeFileSync(
         join(dir, 'zoo.cfg'),
-        ['tickTime=500', 'initLimit=10', 'syncLimit=5', `dataDir=${dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'admin.enableServer=false',
+        ['tickTime=500', 'initLimit=10', 'syncLimit=5', `dataDir=${dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', '4lw.commands.whitelist=*',
           ...ens.serverLines, `server.5=127.0.0.1:${quorumPort}:${electionPort}:observer`, ''].join('\n'),
       );
       const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'server', join(dir, 'zoo.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -378,6 +378,8 @@ test('a zkts observer in an Apache ZooKeeper 3.8 ensemble', { skip: skip ?? fals
         assert.equal((await zk.getData('/digest-check')).data.toString(), 'last');
         await zk.create('/from-cli-observer', null, { mode: 'ephemeral' });
         await waitFor('the in-process observer to see the write of the other one', STEP_MS, async () => z.server.tree.get('/from-cli-observer') !== undefined);
+        // txns applied on top of the leader's snapshot match the leader's digests
+        assert.match(await fourLetterWord(port, 'mntr'), /^zk_digest_mismatches_count\t0$/m);
         await zk.close();
       } finally {
         p.kill('SIGTERM');
