@@ -599,6 +599,8 @@ export class ZkServer implements ConnectionHost {
       (err) => {
         if (err) {
           this.log('error', `txn 0x${zxid.toString(16)} was not made durable: ${err.message}`);
+          // It applies as an error txn (its header says so too, or a multi would answer OK).
+          entry.hdr = { ...hdr, type: OpCode.error };
           entry.txn = { type: OpCode.error, err: Code.SystemError };
           entry.digest = null;
         }

@@ -19,7 +19,7 @@ import { versionDir } from './data-files.js';
 import { purgeOldFiles } from './purge.js';
 import { FrozenTree } from './frozen-tree.js';
 import { recover, type RecoveredState } from './recovery.js';
-import { SnapshotAbandoned, writeSnapshotFile, type SnapshotFileResult } from './snapshot-writer.js';
+import { SnapshotAbandoned, writeSnapshotFile, type SnapshotFileHandle, type SnapshotFileResult } from './snapshot-writer.js';
 import { TxnLogWriter, nodeLogFs, type LogFs } from './txn-log.js';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -57,6 +57,8 @@ export interface DataDirOptions {
   snapshotYield?: () => Promise<void>;
   log?: Log;
   logFs?: LogFs;
+  /** Creates a snapshot's temp file (default: node:fs); tests pass one that fails (disk full). */
+  snapshotCreate?: (path: string) => Promise<SnapshotFileHandle>;
 }
 
 /** What a snapshot reads: the live tree and session table (a ZkServer fits). */
@@ -130,7 +132,7 @@ export class DataDir {
     const d = new DataDir(opts, state);
     mkdirSync(versionDir(opts.dataDir), { recursive: true });
     const t0 = performance.now();
-    const r = await writeSnapshotFile(new FrozenTree(state.tree), state.sessions, versionDir(opts.dataDir), { sliceMs: 50, syncDir: d.syncDir });
+    const r = await writeSnapshotFile(new FrozenTree(state.tree), state.sessions, versionDir(opts.dataDir), { sliceMs: 50, syncDir: d.syncDir, create: opts.snapshotCreate });
     d.noteSnapshot(r, t0);
     d.startPurging();
     return d;
@@ -223,6 +225,7 @@ export class DataDir {
         yieldTurn: this.opts.snapshotYield,
         shouldStop: () => this.closed,
         syncDir: this.syncDir,
+        create: this.opts.snapshotCreate,
       });
       this.noteSnapshot(r, t0);
       return r.file;

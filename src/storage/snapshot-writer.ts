@@ -286,6 +286,8 @@ export interface SliceOptions {
   zxid?: bigint;
   /** Makes the rename durable (default: fsync of the directory, off the event loop). */
   syncDir?: (dir: string) => Promise<void>;
+  /** Creates the temp file (default: node:fs); tests pass one that fails. */
+  create?: (path: string) => Promise<SnapshotFileHandle>;
 }
 
 export interface SnapshotFileResult {
@@ -305,12 +307,26 @@ export class SnapshotAbandoned extends Error {}
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-async function writeAll(fh: FileHandle, b: Buffer, pos: number): Promise<void> {
-  let done = 0;
-  while (done < b.length) {
-    const { bytesWritten } = await fh.write(b, done, b.length - done, pos + done);
-    done += bytesWritten;
-  }
+/** What writing a snapshot file needs of it; tests substitute failing ones (SliceOptions.create). */
+export interface SnapshotFileHandle {
+  write(buf: Buffer, position: number): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function createFile(path: string): Promise<SnapshotFileHandle> {
+  const fh: FileHandle = await open(path, 'w');
+  return {
+    async write(b, pos) {
+      let done = 0;
+      while (done < b.length) {
+        const { bytesWritten } = await fh.write(b, done, b.length - done, pos + done);
+        done += bytesWritten;
+      }
+    },
+    sync: () => fh.sync(),
+    close: () => fh.close(),
+  };
 }
 
 /**
@@ -328,9 +344,9 @@ export async function writeSnapshotFile(view: TreeView, sessions: ReadonlyMap<bi
   const yieldTurn = opts.yieldTurn ?? nextTurn;
   const s = new SnapshotSerializer(view, sessions, { digest: 'view', digestZxid: zxid, lastProcessedZxid: zxid, chunkBytes: opts.chunkBytes });
   const result: SnapshotFileResult = { file: final, zxid, digest: 0n, nodes: 0, slices: 0, serializeMs: 0, longestSliceMs: 0, preserved: 0 };
-  let fh: FileHandle | null = null;
+  let fh: SnapshotFileHandle | null = null;
   try {
-    fh = await open(tmp, 'w');
+    fh = await (opts.create ?? createFile)(tmp);
     let pos = 0;
     for (;;) {
       if (opts.shouldStop?.()) throw new SnapshotAbandoned(`snapshot ${name} abandoned`);
@@ -343,7 +359,7 @@ export async function writeSnapshotFile(view: TreeView, sessions: ReadonlyMap<bi
       if (s.viewDone && result.preserved === 0) result.preserved = view.preserved;
       if (s.viewDone) view.close();
       for (const c of s.takeChunks()) {
-        await writeAll(fh, c, pos);
+        await fh.write(c, pos);
         pos += c.length;
         s.recycle(c);
       }

@@ -4,7 +4,8 @@
 // txn's bytes are on disk (or with the error that stopped them). Files are preallocated in
 // preAllocSize steps, as ZooKeeper does (the file is extended, leaving zeros that read as the
 // end of the log). After a failed batch (ENOSPC, EIO) every txn of that batch hears the error and
-// none is acknowledged; the file is cut back to the last good offset and made durable, so the
+// none is acknowledged, nor is any txn appended while it was being written (those fail with it,
+// unwritten); the file is cut back to the last good offset and made durable, so the
 // writer can go on once the disk recovers and a reader never meets a half-written batch.
 // Entries are framed straight into the batch buffer being filled (two buffers, reused: one
 // filling, one being written): no allocation per txn. Small per-txn Buffers would come from
@@ -234,6 +235,14 @@ export class TxnLogWriter {
         await this.cutBack();
       }
       this.spare = filled;
+      if (err !== null && this.pending.length > 0) {
+        // Txns appended while the failed batch was being written were prepped on top of its txns
+        // (which will now never apply): they fail with it, unwritten, so that the log never holds
+        // a txn that counted on one it lacks, nor a digest worked out over one.
+        batch.push(...this.pending);
+        this.pending = [];
+        this.fill.reset();
+      }
       for (const p of batch) p.done(err);
     }
     this.running = false;

@@ -231,6 +231,36 @@ for (const failure of [
   });
 }
 
+test('txns appended while a failing batch is being written fail with it, unwritten (they were prepped on top of it)', async (t) => {
+  const dir = tempDir(t);
+  const fs = new FaultyFs();
+  const w = new TxnLogWriter({ dir, fs, preAllocBytes: 4096, log: () => {} });
+  assert.deepEqual(await appendAll(w, 1, 10), Array(10).fill(null));
+  let release!: () => void;
+  fs.gate = new Promise((r) => (release = r));
+  let syncing!: () => void;
+  const inSync = new Promise<void>((r) => (syncing = r));
+  fs.onSync = syncing;
+  fs.failSyncs = 'EIO';
+  // The disk recovers as soon as the failure is reported, before anything else is written.
+  const healed = new Promise<Error | null>((resolve) =>
+    w.append(step(11).hdr, step(11).txn, (e) => {
+      fs.failSyncs = null;
+      resolve(e);
+    }),
+  );
+  const first = appendAll(w, 12, 15);
+  await inSync; // 11..15 are being written; these arrive meanwhile
+  const second = appendAll(w, 16, 20);
+  fs.gate = null;
+  fs.onSync = null;
+  release();
+  for (const e of [await healed, ...(await first), ...(await second)]) assert.ok(e instanceof ZktsError && e.code === 'ZKTS_ERR_DISK', String(e));
+  assert.deepEqual(await appendAll(w, 21, 25), Array(5).fill(null));
+  await w.close();
+  assert.deepEqual(zxids(dir), [...range(1, 10), ...range(21, 25)]);
+});
+
 test('a log file whose header could not be written is replaced, never left in the way', async (t) => {
   const dir = tempDir(t);
   const fs = new FaultyFs();
