@@ -306,6 +306,39 @@ test('a zkts observer in an Apache ZooKeeper 3.8 ensemble', { skip: skip ?? fals
       await ens.restart(old);
     });
 
+    await t.test('pipelined writes and reads of several sessions on zkts, with Java writers alongside, are answered in order', async () => {
+      const sessions = await Promise.all([0, 1, 2, 3].map(() => connect(`127.0.0.1:${z.port}`)));
+      const java = await connect(`127.0.0.1:${javaPort(await ens.leader())}`);
+      await sessions[0]!.create('/load', null);
+      const seen: string[] = [];
+      const watcher = sessions[0]!;
+      await watcher.getChildren('/load', { watch: true });
+      const N = 50;
+      const work = sessions.map(async (zk, s) => {
+        const ops: Promise<unknown>[] = [];
+        for (let i = 0; i < N; i++) {
+          const path = `/load/s${s}-${i}`;
+          ops.push(zk.create(path, `v${i}`));
+          ops.push(zk.setData(path, `w${i}`));
+          ops.push(zk.getData(path).then((r) => r.data.toString()));
+        }
+        const results = await Promise.all(ops);
+        for (let i = 0; i < N; i++) {
+          assert.equal(results[3 * i], `/load/s${s}-${i}`);
+          assert.equal(results[3 * i + 2], `w${i}`, 'a read answered after the session’s earlier write');
+        }
+      });
+      const javaWork = (async () => {
+        for (let i = 0; i < N; i++) await java.create(`/load/java-${i}`, null);
+      })();
+      const fired = nextEvent(watcher, 'the child watch on zkts').then((e) => seen.push(`${e.type} ${e.path}`));
+      await Promise.all([...work, javaWork, fired]);
+      assert.deepEqual(seen, ['NodeChildrenChanged /load']);
+      assert.equal((await sessions[1]!.getChildren('/load')).length, 5 * N);
+      assert.equal(z.logs.filter((l) => l.includes('expected')).length, 0, 'every committed txn matched its session’s oldest forwarded write');
+      for (const zk of sessions) await zk.close();
+    });
+
     await t.test('every member has the same digest at the same zxid; no digest mismatches', async () => {
       const local = await connect(`127.0.0.1:${z.port}`);
       await local.create('/digest-check', 'last');
