@@ -72,6 +72,9 @@ export class ZooKeeper extends EventEmitter<ClientEvents> implements MultiRunner
   constructor(connectString: string, opts: ConnectOptions = {}) {
     super();
     const parsed = parseConnectString(connectString);
+    if (opts.sasl !== undefined && opts.sasl.mechanism !== 'DIGEST-MD5') {
+      throw new TypeError(`SASL mechanism ${String(opts.sasl.mechanism)} is not supported (DIGEST-MD5 is)`);
+    }
     this.chroot = parsed.chroot;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 2000;
     this.log = opts.log ?? (() => {});
@@ -89,6 +92,8 @@ export class ZooKeeper extends EventEmitter<ClientEvents> implements MultiRunner
         sessionPassword: opts.sessionPassword ?? Buffer.alloc(16),
         log: this.log,
         random,
+        tls: opts.tls,
+        sasl: opts.sasl === undefined ? undefined : { username: opts.sasl.username, password: opts.sasl.password },
       },
       {
         onTransition: (t, prev) => {

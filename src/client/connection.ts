@@ -11,9 +11,11 @@
 //
 // Each request carries a synchronous `onReply` that runs the moment its reply is read, before the
 // next frame: a watch set by a reply is in the table before any event that fires it.
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 import { decodeConnectResponse, decodeReply, encodeConnectRequest } from '../protocol/client-codec.js';
-import type { WatcherEvent } from '../protocol/client-codec.js';
+import type { Response, WatcherEvent } from '../protocol/client-codec.js';
 import { Code } from '../protocol/codes.js';
 import { FrameParser } from '../protocol/frame.js';
 import { JuteReader } from '../protocol/jute.js';
@@ -23,6 +25,7 @@ import { type HostList, type HostPort, hostLabel } from './connect-string.js';
 import { ZkError } from './errors.js';
 import { type OnReply, type Packet, RequestQueue, settleNow } from './request-queue.js';
 import { probeReadWrite } from './rw-probe.js';
+import { DigestMd5Client } from './sasl-digest-md5.js';
 import { type SessionInput, type Transition, isTerminal, step } from './session-state.js';
 import type { SessionState } from './types.js';
 import { type WatchLists, setWatchesBatches } from './watches.js';
@@ -43,6 +46,10 @@ export interface ConnectionOptions {
   sessionPassword: Buffer;
   log: (level: LogLevel, msg: string) => void;
   random: () => number;
+  /** Connect with tls.connect and these options (none: plain TCP). */
+  tls?: Omit<tls.ConnectionOptions, 'host' | 'port' | 'path' | 'socket'>;
+  /** SASL DIGEST-MD5 on every connection, before any other request. */
+  sasl?: { username: string; password: string };
 }
 
 export interface ConnectionHost {
@@ -166,10 +173,11 @@ export class Connection {
     this.host = h;
     this.attemptStartMs = Date.now();
     const parser = new FrameParser(this.opts.maxFrameBytes);
-    const socket = net.connect({ host: h.host, port: h.port });
+    const secure = this.opts.tls !== undefined;
+    const socket = secure ? tls.connect({ ...this.opts.tls, host: h.host, port: h.port }) : net.connect({ host: h.host, port: h.port });
     socket.setNoDelay(true);
     this.socket = socket;
-    socket.on('connect', () => {
+    socket.on(secure ? 'secureConnect' : 'connect', () => {
       if (gen !== this.gen) return;
       const req = {
         protocolVersion: 0,
@@ -254,9 +262,14 @@ export class Connection {
     this.scheduleFlush();
   }
 
-  /** Queues, ahead of everything else, the auth packets and the watch replay. */
+  /**
+   * Queues, ahead of everything else, the auth packets and the watch replay; with SASL, the SASL
+   * exchange before those, and nothing else is written until it completes (as ZooKeeper's client
+   * holds every other packet while "tunneled authentication" is in progress).
+   */
   private prime(): void {
     const first: Packet[] = [];
+    if (this.opts.sasl !== undefined) first.push(this.startSasl(this.opts.sasl));
     for (const a of this.auth) {
       const request: Request = { type: OpCode.auth, authType: 0, scheme: a.scheme, auth: a.data };
       first.push(a.waiter ?? RequestQueue.packet(request, () => undefined, undefined, Xid.auth).packet);
@@ -279,6 +292,28 @@ export class Connection {
       first.push(RequestQueue.packet(request, onReply, undefined, Xid.setWatches).packet);
     }
     this.queue.pushFront(first);
+  }
+
+  private startSasl(creds: { username: string; password: string }): Packet {
+    const gen = this.gen;
+    const client = new DigestMd5Client(creds.username, creds.password, randomBytes);
+    const packet = (token: Buffer): Packet => RequestQueue.packet({ type: OpCode.sasl, token }, onReply).packet;
+    const fail = (message: string): void => this.finish({ kind: 'authFailed' }, Code.AuthFailed, `SASL DIGEST-MD5 as ${creds.username}: ${message}`);
+    const onReply = (rc: number, body: Response | null): void => {
+      if (gen !== this.gen) return; // the connection it ran on is gone; the next one starts again
+      if (rc !== Code.OK) return fail(`the server refused it (${new ZkError(rc).message})`);
+      const step = client.evaluate(body !== null && 'token' in body && body.token !== null ? body.token : Buffer.alloc(0));
+      if (step.kind === 'error') return fail(step.message);
+      if (step.kind === 'send') {
+        this.queue.pushFront([packet(step.token)]);
+      } else {
+        this.queue.gate = null;
+        this.opts.log('info', `SASL DIGEST-MD5: authenticated as ${creds.username}`);
+      }
+      this.scheduleFlush();
+    };
+    this.queue.gate = (p) => p.request.type === OpCode.sasl;
+    return packet(client.start());
   }
 
   // -------------------------------------------------------------------------------------------
@@ -336,7 +371,7 @@ export class Connection {
     const candidates = this.opts.hosts.all().filter((h) => h !== this.host);
     const h = candidates[Math.floor(this.opts.random() * candidates.length)]!;
     this.rwProbing = true;
-    void probeReadWrite(h, 1000).then((rw) => {
+    void probeReadWrite(h, 1000, this.opts.tls).then((rw) => {
       this.rwProbing = false;
       this.rwProbeDelayMs = Math.min(this.rwProbeDelayMs * 2, 60_000);
       this.nextRwProbeMs = Date.now() + this.rwProbeDelayMs;
@@ -363,6 +398,7 @@ export class Connection {
 
   private closeSocket(): void {
     this.gen++;
+    this.queue.gate = null;
     this.socket?.destroy();
     this.socket = null;
     this.server = null;

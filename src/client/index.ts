@@ -7,6 +7,8 @@ export type {
   CreateOptions,
   ReconfigOptions,
   RemoveWatchesOptions,
+  SaslOptions,
+  TlsOptions,
   VersionOptions,
   WatchCallOptions,
 } from './options.js';

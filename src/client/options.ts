@@ -1,5 +1,6 @@
 // options.ts — the options of the client's calls and of connect, and the events the client
 // emits (the session's transitions and the default watcher's events).
+import type { ConnectionOptions as NodeTlsOptions } from 'node:tls';
 import type { LogLevel } from './connection.js';
 import type { ACL, CreateMode, Data, SessionState, WatchedEvent, WatchOption } from './types.js';
 
@@ -23,6 +24,14 @@ export interface ConnectOptions {
   maxQueued?: number;
   /** How long close() waits for the server to confirm closeSession. Default 2,000. */
   closeTimeoutMs?: number;
+  /**
+   * Connect over TLS (a server's secureClientPort): node's tls.connect options, e.g. `{ ca, cert,
+   * key }` (PEM contents). The server's certificate is checked against the CA and the host name
+   * or IP connected to unless `rejectUnauthorized: false` / a `checkServerIdentity` of your own.
+   */
+  tls?: TlsOptions;
+  /** SASL authentication, run on every connection before any other request (see SaslOptions). */
+  sasl?: SaslOptions;
   /** Gives up connecting (the returned promise rejects). */
   signal?: AbortSignal;
   log?: (level: LogLevel, msg: string) => void;
@@ -78,4 +87,18 @@ export interface ReconfigOptions extends CallOptions {
   newMembers?: string | readonly string[];
   /** Config version the change applies to; -1 (default) for any. */
   fromConfig?: bigint;
+}
+
+export type TlsOptions = Omit<NodeTlsOptions, 'host' | 'port' | 'path' | 'socket'>;
+
+/**
+ * SASL as ZooKeeper's client runs it (the Client section of a JAAS file): DIGEST-MD5 with a user
+ * and password the server's JAAS Server section knows. The server is ZooKeeper's ("zookeeper" /
+ * "zk-sasl-md5"); the session gets the identity `sasl:<username>`. A refused login ends the
+ * session in 'authFailed'.
+ */
+export interface SaslOptions {
+  mechanism: 'DIGEST-MD5';
+  username: string;
+  password: string;
 }

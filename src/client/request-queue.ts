@@ -37,6 +37,8 @@ export class RequestQueue {
   private readonly authWaiting = new Fifo<Packet>();
   private readonly writer = new JuteWriter(4096);
   private nextXid = 1;
+  /** While set, only packets it accepts are written (the rest wait in order): SASL in progress. */
+  gate: ((p: Packet) => boolean) | null = null;
 
   constructor(private readonly limits: { maxInFlight: number; maxQueued: number; maxFrameBytes: number }) {}
 
@@ -46,7 +48,9 @@ export class RequestQueue {
 
   /** True when something waits and may be written now. */
   get writable(): boolean {
-    return this.outgoing.length > 0 && this.inflight.length < this.limits.maxInFlight;
+    if (this.outgoing.length === 0 || this.inflight.length >= this.limits.maxInFlight) return false;
+    const head = this.outgoing.peek()!;
+    return this.gate === null || head.settled || this.gate(head);
   }
 
   /** A packet for `request` and the promise it settles; aborting `signal` rejects at once. */
