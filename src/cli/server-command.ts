@@ -84,7 +84,11 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
       zktsVersion: packageVersion(),
     }),
     // plugin.N=module and plugin.N.option=value, loaded and validated at start
-    plugins: cfg.plugins.map((p) => ({ id: p.id, plugin: p.module, options: p.options })),
+    plugins: [
+      ...cfg.plugins.map((p) => ({ id: p.id, plugin: p.module, options: p.options })),
+      // authProvider.N=<module>: an auth provider (or a plugin registering some), after the plugins
+      ...cfg.authProviderModules.map((p) => ({ id: `authProvider.${p.id}`, plugin: p.module, options: p.options, authProvider: true })),
+    ],
   };
 }
 

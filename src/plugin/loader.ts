@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { ZktsError } from '../errors.js';
 import { describe } from './boundary.js';
 import { validateOptions } from './options.js';
-import type { Plugin, PluginSpec } from './types.js';
+import { definePlugin } from './define.js';
+import type { Plugin, PluginAuthProvider, PluginSpec } from './types.js';
 
 export interface LoadedPlugin {
   /** The N of plugin.N (or the position from 1). */
@@ -31,6 +32,39 @@ export function isPlugin(v: unknown): v is Plugin<unknown> {
 
 /** Imports a plugin module: an absolute path, a file URL, or a package resolved from `baseDir`. */
 export async function importPlugin(module: string, label: string, baseDir = process.cwd()): Promise<Plugin<unknown>> {
+  const mod = await importModule(module, label, baseDir);
+  const p = mod.default ?? mod.plugin;
+  if (!isPlugin(p)) {
+    throw new ZktsError(
+      'ZKTS_ERR_CONFIG',
+      `${label}: ${module} does not export a plugin; its default export must be definePlugin({ name, setup }) from 'zkts/plugin'`,
+    );
+  }
+  return p;
+}
+
+function isAuthProvider(v: unknown): v is PluginAuthProvider {
+  const p = v as Partial<PluginAuthProvider> | null;
+  return typeof p === 'object' && p !== null && typeof p.scheme === 'string' && typeof p.authenticate === 'function' && typeof p.matches === 'function';
+}
+
+/**
+ * zoo.cfg's authProvider.N=<module>: a plugin that registers auth providers (ctx.authProvider), or
+ * a module whose default export is one PluginAuthProvider ({ scheme, authenticate, matches }),
+ * which becomes a plugin that registers it.
+ */
+export async function importAuthProvider(module: string, label: string, baseDir = process.cwd()): Promise<Plugin<unknown>> {
+  const mod = await importModule(module, label, baseDir);
+  const p = mod.default ?? mod.plugin ?? mod.authProvider;
+  if (isPlugin(p)) return p;
+  if (isAuthProvider(p)) return definePlugin({ name: `auth-${p.scheme}`, setup: (ctx) => ctx.authProvider(p) }) as Plugin<unknown>;
+  throw new ZktsError(
+    'ZKTS_ERR_CONFIG',
+    `${label}: ${module} exports neither an auth provider ({ scheme, authenticate, matches }) nor a plugin (definePlugin from 'zkts/plugin') as its default export`,
+  );
+}
+
+async function importModule(module: string, label: string, baseDir: string): Promise<Record<string, unknown>> {
   const isPath = isAbsolute(module) || module.startsWith('.');
   const specifier = isPath ? pathToFileURL(isAbsolute(module) ? module : join(baseDir, module)).href : module;
   let mod: Record<string, unknown>;
@@ -51,14 +85,7 @@ export async function importPlugin(module: string, label: string, baseDir = proc
       throw loadError(label, module, e2);
     }
   }
-  const p = mod.default ?? mod.plugin;
-  if (!isPlugin(p)) {
-    throw new ZktsError(
-      'ZKTS_ERR_CONFIG',
-      `${label}: ${module} does not export a plugin; its default export must be definePlugin({ name, setup }) from 'zkts/plugin'`,
-    );
-  }
-  return p;
+  return mod;
 }
 
 function loadError(label: string, module: string, e: unknown): ZktsError {
@@ -79,9 +106,10 @@ export async function loadPlugins(specs: readonly PluginSpec[], baseDir?: string
   const out: LoadedPlugin[] = [];
   for (const [i, spec] of specs.entries()) {
     const entry: Exclude<PluginSpec, Plugin<any>> = 'kind' in spec ? { plugin: spec } : spec;
-    const id = entry.id ?? String(i + 1);
-    const where = `plugin.${id}`;
-    const plugin = typeof entry.plugin === 'string' ? await importPlugin(entry.plugin, where, baseDir) : entry.plugin;
+    const id = entry.id ?? (entry.authProvider ? `authProvider.${i + 1}` : String(i + 1));
+    const where = entry.authProvider ? id : `plugin.${id}`;
+    const load = entry.authProvider ? importAuthProvider : importPlugin;
+    const plugin = typeof entry.plugin === 'string' ? await load(entry.plugin, where, baseDir) : entry.plugin;
     if (!isPlugin(plugin)) throw new ZktsError('ZKTS_ERR_CONFIG', `${where}: not a plugin; make it with definePlugin({ name, setup }) from 'zkts/plugin'`);
     const label = `${where} (${plugin.name})`;
     if (out.some((p) => p.id === id)) throw new ZktsError('ZKTS_ERR_CONFIG', `${label}: another plugin is already ${where}; give each one its own id`);

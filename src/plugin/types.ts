@@ -304,6 +304,9 @@ export type PluginSpec =
       options?: Readonly<Record<string, unknown>> | ReadonlyMap<string, string>;
       /** How logs name it: plugin.<id>. Default: its position from 1. */
       id?: string;
+      /** Loaded as zoo.cfg's authProvider.N=<module>: the module's default export may also be a bare
+       * PluginAuthProvider, and messages name it by its id (authProvider.N) rather than plugin.<id>. */
+      authProvider?: boolean;
     };
 
 export interface HookStatus {

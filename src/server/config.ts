@@ -115,7 +115,8 @@ export interface ServerConfig {
   fourLetterWordWhitelist: Set<string>; // always has srvr
   admin: AdminServerConfig;
   metricsProvider: MetricsProviderConfig;
-  authProviders: Map<string, string>; // authProvider.<name> → class name
+  authProviders: Map<string, string>; // authProvider.<name> → class name (or module)
+  authProviderModules: PluginConfig[]; // authProvider.N=<module path or package> (not a Java class name), with authProvider.N.<option>=value
   superDigest?: string; // "super:<base64 sha1>"
   digestAuthEnabled: boolean; // DigestAuthenticationProvider.enabled, true
   jaasLoginConfig?: string; // absolute
@@ -160,6 +161,7 @@ export function parseConfig(text: string, opts: ParseOptions): ServerConfig {
     ...ensemble,
     ...features,
     plugins: plugins(cfg),
+    authProviderModules: authProviderModules(features.authProviders, cfg.baseDir),
     properties,
     unsupported,
     warnings: cfg.warnings,
@@ -330,7 +332,7 @@ function readDynamic(cfg: ZooCfg, path: string, readFile: (path: string) => stri
   };
 }
 
-type Features = Omit<ServerConfig, keyof Local | keyof Ensemble | 'file' | 'plugins' | 'properties' | 'unsupported' | 'warnings'>;
+type Features = Omit<ServerConfig, keyof Local | keyof Ensemble | 'file' | 'plugins' | 'authProviderModules' | 'properties' | 'unsupported' | 'warnings'>;
 
 /** The zookeeper.* properties (and zkts's jaasLoginConfig), read as ZooKeeper's components read them. */
 function readProperties(cfg: ZooCfg, props: PropertyReader, myid: number | undefined): Features {
@@ -482,6 +484,25 @@ function plugins(cfg: ZooCfg): PluginConfig[] {
     const [nb, sb] = rank(b.id);
     return na !== nb ? na - nb : sa < sb ? -1 : sa > sb ? 1 : 0;
   });
+}
+
+/** Whether an authProvider.N value names a JavaScript module (a path, a .js/.ts file, a scoped or
+ * dotless package) rather than a Java class (org.apache.zookeeper.server.auth.…, com.example.X). */
+export function isAuthProviderModule(value: string): boolean {
+  return value.startsWith('.') || isAbsolute(value) || value.startsWith('@') || /\.(m?js|cjs|m?ts)$/.test(value) || !value.includes('.');
+}
+
+/** authProvider.N=<module> (a zkts extension of ZooKeeper's key) and its authProvider.N.<option>=value lines. */
+function authProviderModules(byName: ReadonlyMap<string, string>, baseDir: string): PluginConfig[] {
+  const out: PluginConfig[] = [];
+  for (const [name, value] of byName) {
+    if (name.includes('.') || !isAuthProviderModule(value)) continue;
+    const module = value.startsWith('.') || isAbsolute(value) ? resolve(baseDir, value) : value;
+    const options = new Map<string, string>();
+    for (const [k, v] of byName) if (k.startsWith(`${name}.`)) options.set(k.slice(name.length + 1), v);
+    out.push({ id: name, module, options });
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 function readIfExists(path: string): string | undefined {
