@@ -76,6 +76,11 @@ export class Connection implements Watcher {
   private flushScheduled = false;
   private paused = 0;
   private pendingHead: Buffer | null = null;
+  /** Frames that arrived (in the chunk being parsed) after the output passed the high-water mark:
+   * handled once the client has read its replies, so 20 KiB of getData requests for a 1 MB node
+   * cannot make the server encode 1 GB of replies in one turn. At most one chunk's worth. */
+  private readonly deferred: Buffer[] = [];
+  private awaitingDrain = false;
 
   constructor(
     readonly socket: Socket,
@@ -139,11 +144,38 @@ export class Connection implements Watcher {
   resumeReading(reason: number): void {
     if (this.paused === 0) return;
     this.paused &= ~reason;
-    if (this.paused === 0 && !this.closed) this.socket.resume();
+    if (this.paused !== 0 || this.closed) return;
+    this.socket.resume();
+    this.handleDeferred();
+  }
+
+  /** Replies encoded or queued in the socket and not yet taken by the client. */
+  private get outputQueued(): number {
+    return this.out.offset + this.socket.writableLength;
+  }
+
+  private handleDeferred(): void {
+    while (this.deferred.length > 0 && this.paused === 0 && !this.closing && !this.closed) {
+      if (this.outputQueued > this.limits.highWaterBytes) {
+        this.pauseReading(PauseReason.slowReader); // flush() is scheduled: it resumes or waits for 'drain'
+        return;
+      }
+      this.handleFrame(this.deferred.shift()!);
+    }
+    if (this.deferred.length === 0 && !this.closed) this.host.afterInput(this);
   }
 
   private onFrame(frame: Buffer): void {
     if (this.closing || this.closed) return;
+    if (this.connected && (this.deferred.length > 0 || this.outputQueued > this.limits.highWaterBytes)) {
+      this.deferred.push(Buffer.from(frame));
+      this.pauseReading(PauseReason.slowReader);
+      return;
+    }
+    this.handleFrame(frame);
+  }
+
+  private handleFrame(frame: Buffer): void {
     this.packetsReceived++;
     if (!this.connected) this.host.onConnect(this, frame);
     else this.host.onRequest(this, frame);
@@ -156,6 +188,21 @@ export class Connection implements Watcher {
 
   sent(): void {
     this.packetsSent++;
+    // Replies of reads that waited in the pipeline behind writes are encoded together when the
+    // writes commit; a client that reads none of them is dropped here, before it costs more.
+    if (this.outputQueued > this.limits.maxBytes && !this.closed) {
+      this.host.log('warn', `closing connection from ${this.remoteAddress}:${this.remotePort}: ${this.outputQueued} bytes of replies and events unread`);
+      this.out.take();
+      this.socket.destroy();
+      this.close();
+      return;
+    }
+    // a burst of large replies goes to the socket in high-water-sized pieces, not into one buffer
+    // that doubles as it grows
+    if (this.out.offset > this.limits.highWaterBytes) {
+      this.flush();
+      return;
+    }
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     queueMicrotask(() => this.flush());
@@ -166,16 +213,24 @@ export class Connection implements Watcher {
     if (this.closed || this.out.offset === 0) return;
     this.socket.write(this.out.take());
     const queued = this.socket.writableLength;
-    if (queued <= this.limits.highWaterBytes) return;
+    if (queued <= this.limits.highWaterBytes) {
+      // below the mark again: frames held back while replies were queued go on now
+      if (this.paused & PauseReason.slowReader && !this.awaitingDrain) setImmediate(() => this.resumeReading(PauseReason.slowReader));
+      return;
+    }
     if (queued > this.limits.maxBytes) {
       this.host.log('warn', `closing connection from ${this.remoteAddress}:${this.remotePort}: ${queued} bytes of replies and events unread`);
       this.socket.destroy();
       this.close();
       return;
     }
-    if (!(this.paused & PauseReason.slowReader)) {
+    if (!this.awaitingDrain) {
+      this.awaitingDrain = true;
       this.pauseReading(PauseReason.slowReader);
-      this.socket.once('drain', () => this.resumeReading(PauseReason.slowReader));
+      this.socket.once('drain', () => {
+        this.awaitingDrain = false;
+        this.resumeReading(PauseReason.slowReader);
+      });
     }
   }
 
