@@ -615,6 +615,7 @@ export class ZkServer implements ConnectionHost {
     if (this.draining) return;
     this.draining = true;
     try {
+      if (this.opts.quorumRole !== undefined) this.drainBySession();
       while (this.queue.length > 0 && this.queue[0]!.ready) {
         const e = this.queue.shift()!;
         this.outstandingTotal--;
@@ -627,6 +628,30 @@ export class ZkServer implements ConnectionHost {
       this.draining = false;
     }
     this.releaseThrottled();
+  }
+
+  /**
+   * A learner's replies (ZooKeeper's CommitProcessor): its writes are applied as the leader
+   * commits them, so only each session's own order binds. A request is answered once it is ready
+   * and nothing of its connection is still waiting before it; a read waits behind its own
+   * session's pending writes, not behind other sessions'.
+   */
+  private drainBySession(): void {
+    const waiting = new Set<Connection | null>();
+    let kept = 0;
+    for (let i = 0; i < this.queue.length; i++) {
+      const e = this.queue[i]!;
+      if (!e.ready || waiting.has(e.conn)) {
+        waiting.add(e.conn);
+        this.queue[kept++] = e;
+        continue;
+      }
+      this.outstandingTotal--;
+      if (e.conn) e.conn.outstanding--;
+      if (e.rc !== undefined) this.replyApplied(e, e.rc);
+      else this.readAndReply(e);
+    }
+    this.queue.length = kept;
   }
 
   private applyAndReply(e: Entry): void {

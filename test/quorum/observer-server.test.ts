@@ -262,3 +262,29 @@ test('cut off from its leader with readonlymode.enabled, a learner serves read-o
     await server.stop();
   }
 });
+
+test("a session's read waits behind its own pending write, not behind other sessions' writes", async () => {
+  const { server, port, leader } = await observer();
+  try {
+    server.setUpstream(leader);
+    const a = await connect(port, leader);
+    const b = await connect(port, leader);
+    let aRead = false;
+    const aWrite = a.request({ type: OpCode.create, path: '/slow', data: null, acl: OPEN, flags: 0, ttl: -1n });
+    const aReadP = a.request({ type: OpCode.exists, path: '/slow', watch: false }).then((r) => {
+      aRead = true;
+      return r;
+    });
+    const fwd = await leader.next();
+    const bRead = await b.request({ type: OpCode.exists, path: '/slow', watch: false });
+    assert.equal(bRead.err, Code.NoNode, "another session's read is answered while the write is at the leader");
+    assert.equal(aRead, false, "the writer's own read waits for its write");
+    leader.commitRequest(fwd);
+    assert.equal((await aWrite).err, Code.OK);
+    assert.equal((await aReadP).err, Code.OK, 'and then sees it');
+    a.destroy();
+    b.destroy();
+  } finally {
+    await server.stop();
+  }
+});
