@@ -38,29 +38,32 @@ describe('hostile clients', { timeout: 300_000 }, () => {
     return { result, before, after };
   }
 
-  test('1,000 connections with sessions from one address, maxClientCnxns raised: all admitted, memory bounded', async () => {
+  test('1,000 connections with sessions from one address, maxClientCnxns raised: all admitted, memory bounded', async (t) => {
     const { result, before, after } = await attack(() => connectionStorm(server.port, 1000, 1000));
     assert.equal(result.accepted, 1000);
     assert.equal(result.stillOpen, 1000);
     // ~5 MiB measured (README); 64 KiB per connection would be 62.5 MiB
+    t.diagnostic(`server RSS ${mib(before.rss)} MiB before, peak ${mib(after.peakRss)} MiB, ${mib(after.rss)} MiB after`);
     assert.ok(growth(before, after) < 64 * MiB, `RSS grew ${mib(growth(before, after))} MiB`);
   });
 
-  test('a client that never reads while 300 MB of replies and 5,000 watch events are due: memory bounded', async () => {
+  test('a client that never reads while 300 MB of replies and 5,000 watch events are due: memory bounded', async (t) => {
     const { result, before, after } = await attack(() => slowReader(server, { gets: 300, nodeBytes: 1_000_000, events: 5000, maxMs: 60_000 }));
     assert.equal(result.eventsFired, 5000);
     // Requests are taken only while less than the high-water mark (4 MiB) of output is unread, and
     // a connection is dropped once 64 MiB are (replies of reads that waited behind writes come
     // together): the 286 MiB asked for never exist at once. Bound: the 64 MiB, the 4 MiB mark,
     // slack (82 MiB measured). Without these bounds the growth measured 350 MiB.
+    t.diagnostic(`server RSS ${mib(before.rss)} MiB before, peak ${mib(after.peakRss)} MiB, ${mib(after.rss)} MiB after`);
     assert.ok(growth(before, after) < 128 * MiB, `RSS grew ${mib(growth(before, after))} MiB`);
     assert.ok(after.heapUsed < before.heapUsed + 16 * MiB, 'nothing of it stays on the heap');
   });
 
-  test('4 clients pipelining 25 setData of 1,000,000 bytes each: all applied, memory bounded by what is in flight', async () => {
+  test('4 clients pipelining 25 setData of 1,000,000 bytes each: all applied, memory bounded by what is in flight', async (t) => {
     const { result, before, after } = await attack(() => largeWriteFlood(server.port, { clients: 4, perClient: 25, bytes: 1_000_000, maxMs: 120_000 }));
     assert.equal(result.ok, 100);
     // at most the 95 MiB sent is in flight, plus the 4 nodes' data in the tree, plus slack
+    t.diagnostic(`server RSS ${mib(before.rss)} MiB before, peak ${mib(after.peakRss)} MiB, ${mib(after.rss)} MiB after`);
     assert.ok(growth(before, after) < 256 * MiB, `RSS grew ${mib(growth(before, after))} MiB`);
     assert.ok(after.heapUsed < before.heapUsed + 16 * MiB, 'only the 4 nodes of 1 MB stay on the heap');
   });
