@@ -93,6 +93,14 @@ export class SessionTracker {
     return out;
   }
 
+  /**
+   * A learner does not expire sessions (its leader does): buckets whose time has passed are
+   * dropped without marking their sessions, so the table does not grow with time.
+   */
+  forgetPassed(now: number): void {
+    for (const at of this.buckets.keys()) if (at <= now) this.buckets.delete(at);
+  }
+
   /** When the next bucket falls due, or null. */
   nextExpiry(): number | null {
     let min: number | null = null;

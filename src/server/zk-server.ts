@@ -256,6 +256,9 @@ export class ZkServer implements ConnectionHost {
       this.scheduleExpiry();
       this.reaperTimer = setInterval(() => this.reapContainers(), this.opts.containerCheckIntervalMs);
       this.reaperTimer.unref();
+    } else {
+      this.expiryTimer = setInterval(() => this.sessions.forgetPassed(performance.now()), this.opts.tickTime);
+      this.expiryTimer.unref();
     }
     if (port !== null) this.log('info', `zkts serving clients on ${this.opts.host}:${port}`);
     if (this.plugins !== null) {

@@ -288,3 +288,19 @@ test("a session's read waits behind its own pending write, not behind other sess
     await server.stop();
   }
 });
+
+test("a learner's session table forgets passed expiry buckets without expiring anyone", async () => {
+  const { SessionTracker } = await import('../../src/server/session-tracker.js');
+  const t = new SessionTracker(100, 4, 0);
+  const a = t.add(1n, 1000, 0);
+  t.add(2n, 5000, 0);
+  assert.notEqual(t.nextExpiry(), null);
+  t.forgetPassed(10_000);
+  assert.equal(t.nextExpiry(), null, 'no bucket left');
+  assert.equal(t.size, 2);
+  assert.equal(a.closing, false);
+  t.touch(a, 20_000);
+  assert.equal(t.nextExpiry(), 21_100);
+  t.remove(1n);
+  assert.equal(t.size, 1);
+});
