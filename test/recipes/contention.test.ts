@@ -1,5 +1,7 @@
 // contention.test.ts — recipe safety under contention, with the server killed midway. A real zkts
-// server process (`node dist/cli/main.js server zoo.cfg`) serves eleven worker processes: four
+// server process (`node dist/cli/main.js server zoo.cfg`), and then Apache ZooKeeper 3.8 (Debian's,
+// test/client/restartable.ts; skipped with the reason when it cannot run), serves eleven worker
+// processes: four
 // take a Mutex, four a Semaphore of 2 leases, three run a LeaderSelector, each a bounded number of
 // times. Once every recipe has been taken a few times the server is killed with SIGKILL and
 // started again on the same port and dataDir; the sessions resume with their ephemerals (lock
@@ -19,6 +21,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ZooKeeper } from '../../src/client/index.js';
+import { RestartableServer } from '../client/restartable.js';
+import { javaZooKeeperMissing } from '../conformance/server-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WORKER = path.join(ROOT, 'test/recipes/contention-worker.ts');
@@ -113,7 +117,14 @@ function check(kind: string, events: Event[], maxHolders: number, monotonic: boo
   return { acquires, maxSeen };
 }
 
-test('mutex, semaphore (2) and election stay safe across a server kill -9 and restart', { timeout: 60_000 }, async () => {
+interface KillableServer {
+  readonly port: number;
+  start(): Promise<void>;
+  kill(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+async function zktsProcess(): Promise<KillableServer> {
   assert.ok(existsSync(MAIN), 'dist/cli/main.js: run `npm run build` first (npm test does)');
   const dir = mkdtempSync(path.join(tmpdir(), 'zkts-contention-'));
   const port = await freePort();
@@ -132,59 +143,87 @@ test('mutex, semaphore (2) and election stay safe across a server kill -9 and re
     ].join('\n') + '\n',
   );
   const server = new ServerProcess(cfgFile, port);
-  const workers: ChildProcess[] = [];
-  try {
-    await server.start();
-    const plan = [
-      { kind: 'mutex', n: 4, rounds: 15, max: 1, monotonic: true },
-      { kind: 'semaphore', n: 4, rounds: 15, max: 2, monotonic: false },
-      { kind: 'leader', n: 3, rounds: 8, max: 1, monotonic: true },
-    ];
-    const logs = new Map<string, string[]>();
-    const exits: Promise<number | null>[] = [];
-    for (const p of plan) {
-      const files: string[] = [];
-      for (let i = 0; i < p.n; i++) {
-        const log = path.join(dir, `${p.kind}-${i}.jsonl`);
-        files.push(log);
-        const w = fork(WORKER, [p.kind, `127.0.0.1:${port}`, `/contention/${p.kind}`, String(p.rounds), log, `${p.kind}-${i}`], {
-          execArgv: ['--import', 'tsx'],
-          cwd: ROOT,
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        });
-        workers.push(w);
-        exits.push(new Promise((r) => w.once('exit', (code) => r(code))));
+  return {
+    port,
+    start: () => server.start(),
+    kill: () => server.kill(),
+    async dispose() {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function zookeeperProcess(): Promise<KillableServer> {
+  const server = await RestartableServer.create('zookeeper', { maxSessionTimeout: '30000' });
+  return { port: server.port, start: () => server.start(), kill: () => server.stop('SIGKILL'), dispose: () => server.dispose() };
+}
+
+const zkMissing = javaZooKeeperMissing();
+const KINDS: { name: string; skip: string | false; make: () => Promise<KillableServer> }[] = [
+  { name: 'zkts', skip: false, make: zktsProcess },
+  { name: 'zookeeper', skip: zkMissing === null ? false : `Apache ZooKeeper 3.8 cannot run here: ${zkMissing}`, make: zookeeperProcess },
+];
+
+for (const kind of KINDS) {
+  test(`${kind.name}: mutex, semaphore (2) and election stay safe across a server kill -9 and restart`, { timeout: 90_000, skip: kind.skip }, async () => {
+    const server = await kind.make();
+    const port = server.port;
+    const dir = mkdtempSync(path.join(tmpdir(), 'zkts-contention-logs-'));
+    const workers: ChildProcess[] = [];
+    try {
+      await server.start();
+      const plan = [
+        { kind: 'mutex', n: 4, rounds: 15, max: 1, monotonic: true },
+        { kind: 'semaphore', n: 4, rounds: 15, max: 2, monotonic: false },
+        { kind: 'leader', n: 3, rounds: 8, max: 1, monotonic: true },
+      ];
+      const logs = new Map<string, string[]>();
+      const exits: Promise<number | null>[] = [];
+      for (const p of plan) {
+        const files: string[] = [];
+        for (let i = 0; i < p.n; i++) {
+          const log = path.join(dir, `${p.kind}-${i}.jsonl`);
+          files.push(log);
+          const w = fork(WORKER, [p.kind, `127.0.0.1:${port}`, `/contention/${p.kind}`, String(p.rounds), log, `${p.kind}-${i}`], {
+            execArgv: ['--import', 'tsx'],
+            cwd: ROOT,
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          });
+          workers.push(w);
+          exits.push(new Promise((r) => w.once('exit', (code) => r(code))));
+        }
+        logs.set(p.kind, files);
       }
-      logs.set(p.kind, files);
+      const acquiresOf = (kind: string): number => logs.get(kind)!.flatMap(readLog).filter((e) => e.ev === 'acquire').length;
+      await until('every recipe to be taken a few times', 30_000, () => plan.every((p) => acquiresOf(p.kind) >= 4));
+
+      await server.kill();
+      const restartT = process.hrtime.bigint();
+      await new Promise((r) => setTimeout(r, 300));
+      await server.start();
+
+      let timer: NodeJS.Timeout | undefined;
+      const codes = await Promise.race([
+        Promise.all(exits),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('workers did not finish within 40 s')), 40_000))),
+      ]).finally(() => clearTimeout(timer));
+      assert.deepEqual(codes, workers.map(() => 0), 'every worker finished');
+
+      for (const p of plan) {
+        const events = logs.get(p.kind)!.flatMap(readLog);
+        const errors = events.filter((e) => e.ev === 'error');
+        const { acquires, maxSeen } = check(p.kind, events, p.max, p.monotonic);
+        assert.equal(acquires, p.n * p.rounds, `${p.kind}: every round acquired (errors: ${JSON.stringify(errors)})`);
+        assert.equal(events.filter((e) => e.ev === 'done').length, p.n);
+        assert.ok(events.some((e) => e.ev === 'acquire' && BigInt(e.t) > restartT), `${p.kind}: acquisitions after the restart`);
+        assert.ok(events.some((e) => e.ev === 'state' && e.state === 'suspended'), `${p.kind}: workers saw the server go away`);
+        assert.equal(maxSeen, p.max, `${p.kind}: the limit was reached (contention really happened)`);
+      }
+    } finally {
+      for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+      await server.dispose();
+      rmSync(dir, { recursive: true, force: true });
     }
-    const acquiresOf = (kind: string): number => logs.get(kind)!.flatMap(readLog).filter((e) => e.ev === 'acquire').length;
-    await until('every recipe to be taken a few times', 30_000, () => plan.every((p) => acquiresOf(p.kind) >= 4));
-
-    await server.kill();
-    const restartT = process.hrtime.bigint();
-    await new Promise((r) => setTimeout(r, 300));
-    await server.start();
-
-    let timer: NodeJS.Timeout | undefined;
-    const codes = await Promise.race([
-      Promise.all(exits),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('workers did not finish within 40 s')), 40_000))),
-    ]).finally(() => clearTimeout(timer));
-    assert.deepEqual(codes, workers.map(() => 0), 'every worker finished');
-
-    for (const p of plan) {
-      const events = logs.get(p.kind)!.flatMap(readLog);
-      const errors = events.filter((e) => e.ev === 'error');
-      const { acquires, maxSeen } = check(p.kind, events, p.max, p.monotonic);
-      assert.equal(acquires, p.n * p.rounds, `${p.kind}: every round acquired (errors: ${JSON.stringify(errors)})`);
-      assert.equal(events.filter((e) => e.ev === 'done').length, p.n);
-      assert.ok(events.some((e) => e.ev === 'acquire' && BigInt(e.t) > restartT), `${p.kind}: acquisitions after the restart`);
-      assert.ok(events.some((e) => e.ev === 'state' && e.state === 'suspended'), `${p.kind}: workers saw the server go away`);
-      assert.equal(maxSeen, p.max, `${p.kind}: the limit was reached (contention really happened)`);
-    }
-  } finally {
-    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
-    await server.kill();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  });
+}
