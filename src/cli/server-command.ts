@@ -13,6 +13,7 @@ import { configFromEnv, hasDockerEnv } from '../server/config-env.js';
 import { fourLetterWordHandler } from '../server/four-letter-host.js';
 import { adminTlsSettings, tlsSettings } from '../server/tls-config.js';
 import { ZkServer, type ServerOptions } from '../server/zk-server.js';
+import { ServerMetrics } from '../server/server-metrics.js';
 import { txnLogSource } from '../plugin/txn-log-source.js';
 import { startObserver, type RunningObserver } from '../quorum/observer-node.js';
 import { createServerLogger, isSecretKey, logSettings, redactedProperties, type ServerLogger } from './logging.js';
@@ -146,7 +147,9 @@ export async function runServer(args: string[]): Promise<number> {
     log('warn', `these keys are not acted on by this zkts version and are ignored: ${cfg.unsupported.join(', ')}`);
   }
   checkRole(cfg);
+  const metrics = new ServerMetrics();
   const data = await DataDir.open({
+    metrics,
     dataDir: cfg.dataDir,
     dataLogDir: cfg.dataLogDir,
     snapCount: cfg.snapCount,
@@ -161,7 +164,7 @@ export async function runServer(args: string[]): Promise<number> {
     log,
   });
   const sessionSecret = loadSessionSecret(cfg.dataDir);
-  const server = new ZkServer({ ...serverOptions(cfg), log, sessionSecret, pluginTxnSource: txnLogSource(cfg.dataLogDir) }, data, data.initial);
+  const server = new ZkServer({ ...serverOptions(cfg), log, metrics, sessionSecret, pluginTxnSource: txnLogSource(cfg.dataLogDir) }, data, data.initial);
   data.attach(server);
   try {
     await server.start();

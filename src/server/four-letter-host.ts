@@ -90,12 +90,13 @@ export function fourLetterView(server: ZkServer, asking: Connection, opts: FourL
         connectionDropProbability: 0,
         clientResponseBytes: { last: -1, min: -1, max: -1 },
         outstandingTlsHandshakes: 0,
-        authFailedCount: 0,
+        authFailedCount: st.metrics.authFailedCount,
         nonMtlsRemoteConnCount: 0,
         nonMtlsLocalConnCount: 0,
         percentileSummaries: { readlatency: st.readLatency.view(), updatelatency: st.updateLatency.view() },
+        summaries: st.metrics.summaryViews(),
         // The tree counts mismatches found applying and recovering; a learner's core, the leader's digests.
-        counters: { digest_mismatches_count: tree.digestMismatches + (server.learner?.digestMismatches ?? 0) },
+        counters: { ...st.metrics.counterViews(), digest_mismatches_count: tree.digestMismatches + (server.learner?.digestMismatches ?? 0) },
         ...(server.learner === null ? {} : { peerState: server.learner.peerState, quorumSize: server.learner.quorumSize }),
       };
     },

@@ -2,8 +2,12 @@
 // (min/avg/max in ms, as ZooKeeper's ServerStats), reset by srst.
 
 import { LatencySummary } from './latency-summary.js';
+import { ServerMetrics } from './server-metrics.js';
 
 export class ServerStats {
+  /** ZooKeeper's ServerMetrics that zkts measures (fsynctime, snapshottime, ...), shared with the data directory. */
+  constructor(readonly metrics: ServerMetrics = new ServerMetrics()) {}
+
   /** readlatency / updatelatency: reads and writes apart, with percentiles. */
   readonly readLatency = new LatencySummary();
   readonly updateLatency = new LatencySummary();
@@ -30,6 +34,7 @@ export class ServerStats {
   }
 
   reset(): void {
+    this.metrics.reset();
     this.readLatency.reset();
     this.updateLatency.reset();
     this.packetsReceived = 0;

@@ -30,6 +30,8 @@ export interface TlsHost {
   /** The server's open connections (for maxClientCnxns / maxCnxns). */
   readonly connections: ReadonlySet<{ readonly remoteAddress: string }>;
   log(level: 'info' | 'warn' | 'error', msg: string): void;
+  /** auth_failed_count and unsuccessful_handshake, counted where ZooKeeper's Netty factory counts them. */
+  readonly stats?: { readonly metrics: { authFailed(): void; inc(name: 'unsuccessful_handshake'): void } };
 }
 
 export interface TlsLimits {
@@ -86,6 +88,8 @@ export class TlsFront {
     this.tls.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       const reason = (err as Error & { reason?: string }).reason ?? err.message.trim();
       this.host.log('warn', `TLS handshake with ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'} failed: ${reason}`);
+      this.host.stats?.metrics.authFailed();
+      this.host.stats?.metrics.inc('unsuccessful_handshake');
       socket.destroy(); // Node leaves a server socket open on a handshake timeout
     });
   }
@@ -198,6 +202,7 @@ export class TlsFront {
     const who = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     const refuse = (why: string): void => {
       this.host.log('warn', `TLS connection from ${who} refused: ${why}`);
+      this.host.stats?.metrics.authFailed();
       socket.destroy();
     };
     if (this.closed) {

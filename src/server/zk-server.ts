@@ -40,6 +40,7 @@ import { Reads } from './reads.js';
 import { SessionPasswords, type SessionPasswordMode } from './session-passwords.js';
 import { SessionTracker, type Session } from './session-tracker.js';
 import { ServerStats } from './server-stats.js';
+import type { ServerMetrics } from './server-metrics.js';
 import { PluginHost } from '../plugin/host.js';
 import { verifiedPeerCertificate, x509Provider } from './auth/x509.js';
 import { AuthEnforcement } from './auth/enforce-auth.js';
@@ -85,6 +86,8 @@ export interface ServerOptions {
   /** Answers a four-letter word, or null when the word is not one. */
   fourLetterWord?: (server: ZkServer, conn: Connection, word: number, extra?: Uint8Array) => string | null;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** ServerMetrics shared with the data directory (fsynctime, snapshottime, ...); a new one by default. */
+  metrics?: ServerMetrics;
   /** Plugins (src/plugin), started with the server in this order. */
   plugins?: readonly PluginSpec[];
   /** The txn log, for plugins' change listeners that resume from a cursor. */
@@ -164,7 +167,7 @@ export class ZkServer implements ConnectionHost {
   readonly sessions: SessionTracker;
   readonly providers: AuthProviders;
   readonly connections = new Set<Connection>();
-  readonly stats = new ServerStats();
+  readonly stats: ServerStats;
   readonly startedAt = Date.now();
   private outstanding: OutstandingChanges;
   private prep: Prep;
@@ -192,6 +195,7 @@ export class ZkServer implements ConnectionHost {
     commit: CommitStage = inMemoryCommit,
     initial?: InitialState,
   ) {
+    this.stats = new ServerStats(opts.metrics);
     this.currentTree = initial?.tree ?? new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled, digestEnabled: opts.digestEnabled });
     this.currentTree.onDigestMismatch = this.digestMismatch;
     this.pendingDigests = new PendingDigests(this.currentTree);
@@ -316,6 +320,7 @@ export class ZkServer implements ConnectionHost {
     const maxCnxns = this.opts.maxCnxns ?? 0;
     if (maxCnxns > 0 && this.connections.size >= maxCnxns) {
       this.log('warn', `Too many connections - max is ${maxCnxns}`);
+      this.stats.metrics.inc('connection_rejected');
       socket.destroy();
       return;
     }
@@ -324,6 +329,7 @@ export class ZkServer implements ConnectionHost {
       for (const c of this.connections) if (c.remoteAddress === ip) n++;
       if (n >= this.opts.maxClientCnxns) {
         this.log('warn', `Too many connections from ${ip} - max is ${this.opts.maxClientCnxns}`);
+        this.stats.metrics.inc('connection_rejected');
         socket.destroy();
         return;
       }
@@ -395,6 +401,7 @@ export class ZkServer implements ConnectionHost {
       conn.close();
       return;
     }
+    this.stats.metrics.inc('connection_request_count');
     if (req.lastZxidSeen > this.lastZxid) {
       this.log(
         'info',

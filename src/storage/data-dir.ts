@@ -24,7 +24,16 @@ import { TxnLogWriter, nodeLogFs, type LogFs } from './txn-log.js';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
+/** What the data directory reports while it recovers, logs and snapshots (ServerMetrics implements it). */
+export interface StorageMetrics {
+  fsync(ms: number, txns: number): void;
+  snapshot(ms: number): void;
+  recovered(r: { dbInitMs: number; snapLoadMs: number; txnsLoadMs: number; txnsLoaded: number }): void;
+}
+
 export interface DataDirOptions {
+  /** Where recovery, fsync and snapshot durations go (ZooKeeper's ServerMetrics: dbinittime, fsynctime, snapshottime, ...). */
+  metrics?: StorageMetrics;
   dataDir: string;
   /** Defaults to dataDir. */
   dataLogDir?: string;
@@ -116,12 +125,14 @@ export class DataDir {
       forceSync: opts.forceSync,
       fs: opts.logFs,
       log: opts.log,
+      ...(opts.metrics === undefined ? {} : { onFsync: (ms: number, txns: number) => opts.metrics!.fsync(ms, txns) }),
     });
     this.resetSnapTrigger();
   }
 
   /** Recovers the directories, snapshots the result and opens the log for appends. */
   static async open(opts: DataDirOptions): Promise<DataDir> {
+    const initStart = performance.now();
     const state = recover(opts.dataDir, opts.dataLogDir ?? opts.dataDir, {
       extendedTypesEnabled: opts.extendedTypesEnabled,
       snapshotTrustEmpty: opts.snapshotTrustEmpty,
@@ -129,6 +140,7 @@ export class DataDir {
       maxTxnBytes: opts.maxTxnBytes,
       log: opts.log,
     });
+    opts.metrics?.recovered({ dbInitMs: performance.now() - initStart, snapLoadMs: state.snapLoadMs, txnsLoadMs: state.txnsLoadMs, txnsLoaded: state.txnsReplayed });
     const d = new DataDir(opts, state);
     mkdirSync(versionDir(opts.dataDir), { recursive: true });
     const t0 = performance.now();
@@ -249,6 +261,7 @@ export class DataDir {
     st.lastSnapshotLongestSliceMs = r.longestSliceMs;
     st.lastSnapshotSlices = r.slices;
     st.lastSnapshotWallMs = performance.now() - t0;
+    this.opts.metrics?.snapshot(st.lastSnapshotWallMs);
     st.lastSnapshotPreservedNodes = r.preserved;
     this.opts.log?.(
       'info',

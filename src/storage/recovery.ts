@@ -47,6 +47,9 @@ export interface RecoveredState {
   snapshotFile: string | null;
   snapshotZxid: bigint | null;
   txnsReplayed: number;
+  /** Time to read the newest snapshot, and to replay the log after it (startup_*_load_time). */
+  snapLoadMs: number;
+  txnsLoadMs: number;
   /** The tree against the digests recorded (the snapshot's and each txn's): all matched, some did not, none was checked. */
   digest: 'match' | 'mismatch' | 'none';
   /** How many recorded digests the tree did not match (also in tree.digestMismatches). */
@@ -158,7 +161,9 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
   ensureDirs(snapDir, logDir);
   removeTempSnapshots(snapDir);
   dropHeaderlessNewestLog(logDir, log);
+  const snapStart = performance.now();
   const snap = loadNewestSnapshot(snapDir, opts);
+  const snapLoadMs = performance.now() - snapStart;
   if (snap === null && listDataFiles(logDir, LOG_PREFIX).length > 0 && !opts.snapshotTrustEmpty) {
     throw new ZktsError(
       'ZKTS_ERR_DISK',
@@ -190,6 +195,7 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
   let tail: LogTail | null = null;
   const progress = new Progress(log, opts.progressIntervalMs ?? 5000);
   const t0 = performance.now();
+  const txnsStart = t0;
   for (const rec of readTxnLog(logDir, snapZxid + 1n, { maxTxnBytes: opts.maxTxnBytes, onTail: (t) => (tail = t) })) {
     if (rec.hdr.zxid < highest) {
       log?.('error', `${hex(highest)}(highestZxid) > ${hex(rec.hdr.zxid)}(next log) for type ${rec.hdr.type}`);
@@ -208,6 +214,7 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
       progress.say(`Replaying the txn log: ${replayed} txns so far, at zxid ${hex(rec.hdr.zxid)} (${Math.round((performance.now() - t0) / 1000)} s)`);
     }
   }
+  const txnsLoadMs = performance.now() - txnsStart;
   cutTornTail(tail, log);
   if (highest > tree.lastProcessedZxid) tree.lastProcessedZxid = highest;
   if (snapDigest !== null) {
@@ -226,6 +233,8 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
     txnsReplayed: replayed,
     digest: mismatches > 0 ? 'mismatch' : checked > 0 ? 'match' : 'none',
     digestMismatches: mismatches,
+    snapLoadMs,
+    txnsLoadMs,
   };
 }
 

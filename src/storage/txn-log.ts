@@ -84,6 +84,8 @@ export interface TxnLogOptions {
   fsyncWarningThresholdMs?: number;
   fs?: LogFs;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Each fsync's duration and the txns it made durable (fsynctime, sync_processor_batch_size). */
+  onFsync?: (ms: number, txns: number) => void;
 }
 
 interface Pending {
@@ -137,6 +139,7 @@ export function appendEntry(w: JuteWriter, hdr: TxnHeader, txn: Txn, digest: Txn
 }
 
 export class TxnLogWriter {
+  private readonly onFsync: ((ms: number, txns: number) => void) | undefined;
   readonly stats: TxnLogStats = { batches: 0, txns: 0, bytes: 0, failedBatches: 0, maxBatchTxns: 0, lastFsyncMs: 0 };
   private readonly fs: LogFs;
   private readonly preAlloc: number;
@@ -162,6 +165,7 @@ export class TxnLogWriter {
     this.fs = opts.fs ?? nodeLogFs;
     this.preAlloc = opts.preAllocBytes ?? DEFAULT_PREALLOC_BYTES;
     this.forceSync = opts.forceSync ?? true;
+    this.onFsync = opts.onFsync;
     this.warnMs = opts.fsyncWarningThresholdMs ?? 1000;
     if (!this.forceSync) this.log('warn', 'zookeeper.forceSync=no: txns are acknowledged before they are on disk; a crash can lose them');
   }
@@ -295,6 +299,7 @@ export class TxnLogWriter {
       await file.datasync();
       const ms = performance.now() - t0;
       this.stats.lastFsyncMs = ms;
+      this.onFsync?.(ms, batch.length);
       if (ms > this.warnMs) {
         this.log('warn', `fsync-ing the write ahead log took ${Math.round(ms)}ms which will adversely affect operation latency`);
       }

@@ -104,6 +104,7 @@ describe('TLS on secureClientPort', { skip: skip ?? false }, () => {
       await refused(connectTls('127.0.0.1', s.tlsPort, as(pki, null)));
       await s.logged(/refused: no client certificate \(ssl.clientAuth=need\)/);
       assert.equal(s.server.connections.size, 0);
+      assert.equal(s.server.stats.metrics.authFailedCount, 3, 'auth_failed_count counts refused client certificates, as ZooKeeper\'s Netty factory does');
       // and the port still serves a good client
       const c = await connectTls('127.0.0.1', s.tlsPort, as(pki, 'bob'));
       assert.deepEqual(await whoAmI(c), ['ip:127.0.0.1', `x509:${BOB}`]);
