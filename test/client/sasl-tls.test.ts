@@ -1,17 +1,19 @@
 // sasl-tls.test.ts — the client's SASL DIGEST-MD5 login against zkts and Apache ZooKeeper 3.8
 // (each given the same JAAS Server section: zkts as saslCredentials, ZooKeeper as
 // -Djava.security.auth.login.config with SASLAuthenticationProvider), and its TLS connections to
-// zkts's secureClientPort (certificates made by openssl for the run, test/tls/certs.ts).
+// the secureClientPort of zkts and of ZooKeeper 3.8 with Netty (certificates made by openssl for
+// the run, test/tls/certs.ts).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ConnectOptions, Perm, ZooKeeper, isZkError } from '../../src/client/index.js';
 import { tlsSettings } from '../../src/server/tls-config.js';
-import type { ZkServer } from '../../src/server/zk-server.js';
-import { javaZooKeeperMissing, startJavaZooKeeper } from '../conformance/server-process.js';
+import { freePort, javaZooKeeperMissing, startJavaZooKeeper } from '../conformance/server-process.js';
 import { startServer } from '../server/start-server.js';
 import { makePki, opensslMissing, type Pki } from '../tls/certs.js';
+import { CLIENT_CLASSPATH, NETTY_JARS, javaMissing } from '../tls/java.js';
 import { clientOptions, nextEvent, uniquePath, until } from './servers.js';
 
 const USERS = { bob: 'bob-secret', 'ünï': 'pässwörd' };
@@ -106,62 +108,120 @@ for (const kind of SASL_SERVERS) {
   });
 }
 
-describe('TLS to zkts\'s secureClientPort', { skip: opensslMissing() ?? false }, () => {
-  let pki: Pki;
-  let server: ZkServer;
-  let tlsPort: number;
-  let plainPort: number;
-  before(async () => {
-    pki = makePki();
-    const properties = new Map([
-      ['zookeeper.ssl.keyStore.location', pki.server.pem],
-      ['zookeeper.ssl.trustStore.location', pki.ca],
-    ]);
-    const started = await startServer({ tls: tlsSettings({ secureClientPort: 0, secureClientPortAddress: '127.0.0.1', properties }) });
-    server = started.server;
-    plainPort = started.port;
-    tlsPort = server.tls!.address!.port;
-  });
-  after(async () => {
-    await server?.stop();
-    pki?.cleanup();
-  });
-  const tlsAs = (who: 'alice' | 'untrusted', ca = pki.ca): ConnectOptions['tls'] => ({
-    ca: readFileSync(ca),
-    cert: readFileSync(pki[who].cert),
-    key: readFileSync(pki[who].key),
-  });
+interface TlsServer {
+  tlsPort: number;
+  plainPort: number;
+  stop(): Promise<void>;
+  /** zkts only: closes every client connection from the server side. */
+  dropConnections?: () => void;
+}
 
-  test('a session over TLS with a client certificate: the x509 identity, reads and writes, watches', async () => {
-    await using zk = await ZooKeeper.connect(`127.0.0.1:${tlsPort}`, clientOptions({ tls: tlsAs('alice') }));
-    assert.ok((await zk.whoAmI()).some((i) => i.authScheme === 'x509' && i.user === 'CN=alice,OU=clients,O=zkts test,C=NL'));
-    const p = uniquePath('tls');
-    await zk.create(p, 'over tls');
-    const seen: string[] = [];
-    await zk.getData(p, { watch: (ev) => seen.push(ev.type) });
-    await using plain = await ZooKeeper.connect(`127.0.0.1:${plainPort}`, clientOptions());
-    await plain.setData(p, 'changed');
-    await until('the watch over TLS', () => (seen.length === 1 ? true : undefined));
-    assert.equal((await zk.getData(p)).data.toString(), 'changed');
-  });
+async function zktsTls(pki: Pki): Promise<TlsServer> {
+  const properties = new Map([
+    ['zookeeper.ssl.keyStore.location', pki.server.pem],
+    ['zookeeper.ssl.trustStore.location', pki.ca],
+  ]);
+  const { server, port } = await startServer({ tls: tlsSettings({ secureClientPort: 0, secureClientPortAddress: '127.0.0.1', properties }) });
+  return {
+    tlsPort: server.tls!.address!.port,
+    plainPort: port,
+    stop: () => server.stop(),
+    dropConnections: () => {
+      for (const c of [...server.connections]) c.socket.destroy();
+    },
+  };
+}
 
-  test('the session resumes over TLS after the connection is cut', async () => {
-    await using zk = await ZooKeeper.connect(`127.0.0.1:${tlsPort}`, clientOptions({ tls: tlsAs('alice') }));
-    const id = zk.sessionId;
-    const back = nextEvent(zk, 'reconnected');
-    for (const c of [...server.connections]) c.socket.destroy();
-    await back;
-    assert.equal(zk.sessionId, id);
-    assert.ok((await zk.whoAmI()).some((i) => i.authScheme === 'x509'));
-  });
+/** ZooKeeper 3.8 with Netty and a secureClientPort (its jars as test/tls/java.ts puts them together). */
+async function zookeeperTls(pki: Pki): Promise<TlsServer> {
+  const dir = path.join(pki.dir, 'zookeeper');
+  mkdirSync(dir, { recursive: true });
+  const [plainPort, tlsPort] = [await freePort(), await freePort()];
+  const cfg = path.join(dir, 'zoo.cfg');
+  writeFileSync(cfg, [
+    'tickTime=2000', `dataDir=${path.join(dir, 'data')}`, `clientPort=${plainPort}`, 'clientPortAddress=127.0.0.1',
+    `secureClientPort=${tlsPort}`, 'secureClientPortAddress=127.0.0.1', 'admin.enableServer=false',
+    'serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory',
+    `ssl.keyStore.location=${pki.server.pem}`, `ssl.trustStore.location=${pki.ca}`, '',
+  ].join('\n'));
+  const child = spawn('java', ['-cp', ['/etc/zookeeper/conf', ...CLIENT_CLASSPATH].join(':'), `-Dzookeeper.log.dir=${dir}`,
+    '-Dzookeeper.root.logger=WARN,CONSOLE', 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg]);
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    await until(`ZooKeeper to serve on ${plainPort}`, async () => {
+      if (child.exitCode !== null) throw new Error(`ZooKeeper exited:\n${out}`);
+      const zk = await ZooKeeper.connect(`127.0.0.1:${plainPort}`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      await zk?.close();
+      return zk === undefined ? undefined : true;
+    }, 40_000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { tlsPort, plainPort, stop };
+}
 
-  test('a server certificate from a CA the client does not trust gets no session', async () => {
-    const opts = clientOptions({ tls: tlsAs('alice', pki.otherCa), signal: AbortSignal.timeout(1500) });
-    await assert.rejects(ZooKeeper.connect(`127.0.0.1:${tlsPort}`, opts));
-  });
+const TLS_SERVERS = [
+  { name: 'zkts', skip: opensslMissing() ?? false, start: zktsTls },
+  { name: 'zookeeper', skip: opensslMissing() ?? (javaMissing() === null && existsSync(NETTY_JARS[0]!) ? false : `Apache ZooKeeper 3.8 with Netty cannot run here: ${javaMissing() ?? 'no Netty jars'}`), start: zookeeperTls },
+];
 
-  test('a client certificate the server does not trust gets no session', async () => {
-    const opts = clientOptions({ tls: tlsAs('untrusted'), signal: AbortSignal.timeout(1500) });
-    await assert.rejects(ZooKeeper.connect(`127.0.0.1:${tlsPort}`, opts));
+for (const kind of TLS_SERVERS) {
+  describe(`TLS to the secureClientPort of ${kind.name}`, { skip: kind.skip }, () => {
+    let pki: Pki;
+    let server: TlsServer;
+    before(async () => {
+      pki = makePki();
+      server = await kind.start(pki);
+    });
+    after(async () => {
+      await server?.stop();
+      pki?.cleanup();
+    });
+    const tlsAs = (who: 'alice' | 'untrusted', ca = pki.ca): ConnectOptions['tls'] => ({
+      ca: readFileSync(ca),
+      cert: readFileSync(pki[who].cert),
+      key: readFileSync(pki[who].key),
+    });
+
+    test('a session over TLS with a client certificate: the x509 identity, reads and writes, watches', async () => {
+      await using zk = await ZooKeeper.connect(`127.0.0.1:${server.tlsPort}`, clientOptions({ tls: tlsAs('alice') }));
+      assert.ok((await zk.whoAmI()).some((i) => i.authScheme === 'x509' && i.user === 'CN=alice,OU=clients,O=zkts test,C=NL'));
+      const p = uniquePath('tls');
+      await zk.create(p, 'over tls');
+      const seen: string[] = [];
+      await zk.getData(p, { watch: (ev) => seen.push(ev.type) });
+      await using plain = await ZooKeeper.connect(`127.0.0.1:${server.plainPort}`, clientOptions());
+      await plain.setData(p, 'changed');
+      await until('the watch over TLS', () => (seen.length === 1 ? true : undefined));
+      assert.equal((await zk.getData(p)).data.toString(), 'changed');
+    });
+
+    test('the session resumes over TLS after the connection is cut', { skip: kind.name === 'zookeeper' ? 'zkts drops the connections here' : false }, async () => {
+      await using zk = await ZooKeeper.connect(`127.0.0.1:${server.tlsPort}`, clientOptions({ tls: tlsAs('alice') }));
+      const id = zk.sessionId;
+      const back = nextEvent(zk, 'reconnected');
+      server.dropConnections!();
+      await back;
+      assert.equal(zk.sessionId, id);
+      assert.ok((await zk.whoAmI()).some((i) => i.authScheme === 'x509'));
+    });
+
+    test('a server certificate from a CA the client does not trust gets no session', async () => {
+      const opts = clientOptions({ tls: tlsAs('alice', pki.otherCa), signal: AbortSignal.timeout(1500) });
+      await assert.rejects(ZooKeeper.connect(`127.0.0.1:${server.tlsPort}`, opts));
+    });
+
+    test('a client certificate the server does not trust gets no session', async () => {
+      const opts = clientOptions({ tls: tlsAs('untrusted'), signal: AbortSignal.timeout(1500) });
+      await assert.rejects(ZooKeeper.connect(`127.0.0.1:${server.tlsPort}`, opts));
+    });
   });
-});
+}
