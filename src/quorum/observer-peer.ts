@@ -108,6 +108,8 @@ export class ObserverPeer {
   /** Carries out actions on the current connection to the leader. */
   private runActions: ((actions: ObserverAction[]) => void) | null = null;
   private readonly abort = new AbortController();
+  /** When the current connection to the leader was made (observer_sync_time). */
+  private syncStart = 0;
   readonly status: ObserverStatus = { state: 'looking', leaderId: null, digestMismatches: 0, syncs: 0, snapshots: 0 };
 
   constructor(private readonly opts: ObserverPeerOptions) {
@@ -164,6 +166,8 @@ export class ObserverPeer {
             }, Math.max(2000, this.opts.tickTime))
           : null;
         let vote;
+        const lookingSince = performance.now();
+        this.opts.server.stats.metrics.inc('looking_count');
         try {
           vote = await this.opts.election.lookForLeader(
             { lastZxid: this.opts.server.tree.lastProcessedZxid, currentEpoch: this.core.currentEpoch },
@@ -174,6 +178,7 @@ export class ObserverPeer {
           this.opts.server.setReadOnly(false);
         }
         if (this.stopped) break;
+        this.opts.server.stats.metrics.observe('election_time', performance.now() - lookingSince);
         const leaderId = vote.leaderId;
         const leader = vote.leader ?? this.opts.servers.find((s) => s.id === leaderId);
         if (leader === undefined) throw new Error(`the elected leader ${leaderId} has no server.${leaderId} line`);
@@ -225,6 +230,7 @@ export class ObserverPeer {
       return false;
     }
     this.socket = socket;
+    this.syncStart = performance.now();
     socket.setNoDelay(true);
     this.status.state = 'syncing';
     let served = false;
@@ -281,6 +287,7 @@ export class ObserverPeer {
           this.log('info', `Getting a snapshot from leader 0x${a.zxid.toString(16)} (${a.snapshot.bytes} bytes, ${a.snapshot.tree.nodes.size} nodes)`);
           break;
         case 'apply':
+          if (this.status.state === 'observing') this.opts.server.stats.metrics.inc('learner_commit_received_count');
           this.apply(a.hdr, resolveLoggedTxn(this.opts.server.tree, a.hdr, a.txn), a.digest, a.log, end, onServing);
           break;
         case 'digestMismatch':
@@ -291,6 +298,7 @@ export class ObserverPeer {
           if (a.serving) {
             this.status.state = 'observing';
             this.status.syncs++;
+            this.opts.server.stats.metrics.observe('observer_sync_time', performance.now() - this.syncStart);
             onServing?.();
             this.opts.server.setUpstream(this.upstream);
             this.opts.election.updateElectionVote?.(this.core.currentEpoch);

@@ -185,6 +185,9 @@ test('a zkts observer in an Apache ZooKeeper 3.8 ensemble', { skip: skip ?? fals
       assert.match(mntr, /^zk_server_state\tobserver$/m);
       assert.match(mntr, /^zk_peer_state\tobserving - broadcast$/m);
       assert.match(mntr, /^zk_quorum_size\t3$/m);
+      assert.match(mntr, /^zk_cnt_observer_sync_time\t1$/m, 'one sync so far');
+      assert.match(mntr, /^zk_looking_count\t1$/m);
+      assert.match(mntr, /^zk_cnt_election_time\t1$/m);
     });
 
     await t.test('clients on zkts create, read, watch and delete; writes are the ensemble’s', async () => {
@@ -336,6 +339,8 @@ test('a zkts observer in an Apache ZooKeeper 3.8 ensemble', { skip: skip ?? fals
       assert.deepEqual(seen, ['NodeChildrenChanged /load']);
       assert.equal((await sessions[1]!.getChildren('/load')).length, 5 * N);
       assert.equal(z.logs.filter((l) => l.includes('expected')).length, 0, 'every committed txn matched its session’s oldest forwarded write');
+      const commits = Number(/^zk_learner_commit_received_count\t(\d+)$/m.exec(await fourLetterWord(z.port, 'mntr'))?.[1]);
+      assert.ok(commits >= 4 * N * 2 + N, `INFORMs counted in learner_commit_received_count (${commits})`);
       for (const zk of sessions) await zk.close();
     });
 
