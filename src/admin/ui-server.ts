@@ -277,7 +277,8 @@ export class UiServer {
     const remoteAddress = req.socket.remoteAddress ?? '';
     const tls = req.socket as Partial<TLSSocket>;
     let x509: UiIdentity['x509'];
-    if (tls.encrypted === true && tls.authorized === true) {
+    // only when the server knows the x509 scheme (X509AuthenticationProvider, or TLS on the client port)
+    if (tls.encrypted === true && tls.authorized === true && this.server.providers.has('x509')) {
       const cert = tls.getPeerX509Certificate?.();
       if (cert !== undefined) x509 = x509Ids(x509ClientId(cert.raw), { superUser: this.opts.x509SuperUser });
     }
