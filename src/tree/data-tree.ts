@@ -386,6 +386,15 @@ export class DataTree {
     return Code.OK;
   }
 
+  /**
+   * ZKDatabase.initConfigInZKDatabase: an ensemble member keeps its own config in
+   * /zookeeper/config, set outside any txn (version -1, mzxid the config's version).
+   */
+  setConfigNode(text: string, configVersion: bigint, time: number): void {
+    const rc: TxnResult = { type: OpCode.setData, err: 0, path: null, stat: null, multi: null };
+    this.setData(CONFIG_PATH, Buffer.from(text, 'utf8'), -1, configVersion, time, rc);
+  }
+
   private setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: number, rc: TxnResult): number {
     const node = this.nodes.get(path);
     if (node === undefined) return Code.NoNode;
