@@ -29,6 +29,8 @@ export interface LeaderElection {
   setPeerState?(state: 'LOOKING'): void;
   /** Learner's updateElectionVote once synced at a new epoch. */
   updateElectionVote?(newEpoch: bigint): void;
+  /** This server's config as ZooKeeper writes it (QuorumVerifier.toString), for /zookeeper/config. */
+  readonly configText?: string;
 }
 
 /** Where applied txns are logged (DataDir's commit stage); null: not logged (syncEnabled=false). */
@@ -140,6 +142,7 @@ export class ObserverPeer {
   /** Starts the look-for-leader / observe loop; it runs until stop(). */
   start(): void {
     if (this.running !== null) return;
+    this.initConfigNode();
     this.running = this.loop();
   }
 
@@ -284,6 +287,8 @@ export class ObserverPeer {
         case 'replaceTree':
           this.opts.server.resetState({ tree: a.snapshot.tree, sessions: a.snapshot.sessions, lastZxid: a.zxid });
           this.status.snapshots++;
+          // ZOOKEEPER-2819: the leader's /zookeeper/config gives way to our own (reconfig is off)
+          this.initConfigNode();
           this.log('info', `Getting a snapshot from leader 0x${a.zxid.toString(16)} (${a.snapshot.bytes} bytes, ${a.snapshot.tree.nodes.size} nodes)`);
           break;
         case 'apply':
@@ -354,6 +359,12 @@ export class ObserverPeer {
     const sessions = new Map<bigint, number>();
     for (const [id, s] of this.opts.server.sessions.sessions) sessions.set(id, s.timeoutMs);
     await writeSnapshotFile(new FrozenTree(this.opts.server.tree), sessions, dir, { zxid });
+  }
+
+  /** QuorumPeerMain / Learner: /zookeeper/config holds this server's own config. */
+  private initConfigNode(): void {
+    const text = this.opts.election.configText;
+    if (text !== undefined) this.opts.server.tree.setConfigNode(text, this.opts.configVersion ?? 0n, Date.now());
   }
 
   /** The client-facing server's way to the leader, through the core. */

@@ -181,6 +181,16 @@ test('a zkts observer in an Apache ZooKeeper 3.8 ensemble', { skip: skip ?? fals
 
     await t.test('srvr says observer', async () => {
       assert.match(await fourLetterWord(z.port, 'srvr'), /^Mode: observer$/m);
+      // /zookeeper/config: every member's own config, the same text on all of them
+      const java = await connect(`127.0.0.1:${javaPort(1)}`);
+      const local = await connect(`127.0.0.1:${z.port}`);
+      const [theirs, ours] = await Promise.all([java.getConfig(), local.getConfig()]);
+      assert.equal(ours.data.toString(), theirs.data.toString());
+      assert.match(ours.data.toString(), /^server\.4=127\.0\.0\.1:\d+:\d+:observer$/m);
+      assert.equal(ours.stat.version, theirs.stat.version);
+      assert.equal(ours.stat.mzxid, theirs.stat.mzxid);
+      await java.close();
+      await local.close();
       const mntr = await fourLetterWord(z.port, 'mntr');
       assert.match(mntr, /^zk_server_state\tobserver$/m);
       assert.match(mntr, /^zk_peer_state\tobserving - broadcast$/m);
