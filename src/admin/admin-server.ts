@@ -2,6 +2,7 @@
 //   GET  <commandURL>            the commands as HTML links, one per primary name, sorted
 //   GET  <commandURL>/<name>     the command's JSON (query parameters are its arguments)
 //   POST <commandURL>/<name>     restore (body: a snapshot), as in ZooKeeper 3.9
+//   GET  <commandURL>/snapshot   streams the snapshot file (StreamOutputter) unless streaming=false
 // Unknown names, a server that is not serving and missing auth are answered as ZooKeeper answers
 // them (JSON with "error"; 200, 401 or 403). zkts adds two paths outside commandURL, for probes:
 //   GET /health   200 {"status":"ok"} while the process answers
@@ -10,6 +11,7 @@
 // HTTPS as JettyAdminServer does it: admin.forceHttps serves HTTPS only, admin.portUnification
 // HTTP and HTTPS on the one port (told apart by the first byte, 0x16 opening a TLS handshake);
 // HTTPS answers carry Jetty's Strict-Transport-Security header (one day, subdomains included).
+import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
@@ -68,9 +70,19 @@ function send(res: ServerResponse, status: number, type: string | null, body: st
   res.end(body);
 }
 
-function sendCommand(res: ServerResponse, r: CommandResponse): void {
+async function sendCommand(res: ServerResponse, r: CommandResponse): Promise<void> {
   for (const [k, v] of r.headers) res.setHeader(k, v);
-  send(res, r.status, JSON_TYPE, writeJson(r.toMap()));
+  if (r.stream === null) {
+    send(res, r.status, JSON_TYPE, writeJson(r.toMap()));
+    return;
+  }
+  const fh = r.stream;
+  try {
+    res.writeHead(r.status, { 'Content-Type': 'application/octet-stream' });
+    await pipeline(fh.createReadStream({ autoClose: false }), res);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The link list JettyAdminServer prints: println of each link, then of "<br/>". */
@@ -88,11 +100,25 @@ function probe(res: ServerResponse, path: string, view: FourLetterView): void {
   send(res, serving ? 200 : 503, JSON_TYPE, writeJson(body));
 }
 
-/** Drains a POST body; ZooKeeper's only POST command (restore) would read it as a snapshot. */
+/** Drains what is left of a POST body (a command that did not read it, or the link list's). */
 async function drain(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded) return;
   for await (const _chunk of req) {
-    // discarded: zkts does not restore snapshots yet
+    // discarded
   }
+}
+
+/** The whole body, read once, when the command asks for it (restore, after its checks). */
+function bodyReader(req: IncomingMessage): () => Promise<Buffer> {
+  let read: Promise<Buffer> | null = null;
+  return () => {
+    read ??= (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    })();
+    return read;
+  };
 }
 
 async function handle(opts: AdminServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -127,7 +153,6 @@ async function handle(opts: AdminServerOptions, req: IncomingMessage, res: Serve
     send(res, 404, 'text/plain', `Not Found: ${path}\n`);
     return;
   }
-  if (method === 'POST') await drain(req);
   const kwargs = new Map<string, string>();
   for (const [k, v] of url.searchParams) if (!kwargs.has(k)) kwargs.set(k, v);
   const header = req.headers.authorization;
@@ -137,8 +162,10 @@ async function handle(opts: AdminServerOptions, req: IncomingMessage, res: Serve
     authorization: header,
     remoteAddress: req.socket.remoteAddress ?? '',
     peerCertificate: verifiedPeerCertificate(req.socket),
+    ...(method === 'POST' ? { body: bodyReader(req) } : {}),
   });
-  sendCommand(res, r);
+  if (method === 'POST') await drain(req);
+  await sendCommand(res, r);
 }
 
 /** Starts listening; throws ZktsError('ZKTS_ERR_LISTEN') when the address cannot be bound. */

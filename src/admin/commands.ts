@@ -3,6 +3,7 @@
 // authenticated caller, and what it answers. runCommand reproduces ZooKeeper's checks in its order
 // (unknown name, not serving, auth) with its messages and HTTP statuses; the answer is a
 // CommandResponse whose toMap() orders keys as ZooKeeper's does (data, then "command", "error").
+import type { FileHandle } from 'node:fs/promises';
 import { Perm } from '../protocol/opcodes.js';
 import { checkAcl } from '../server/auth/digest.js';
 import { ZK_NOT_SERVING, type FourLetterView } from '../server/four-letter.js';
@@ -13,6 +14,7 @@ import {
   watchesByPath, watchesBySession, watchSummary,
 } from './command-data.js';
 import type { Json } from './json.js';
+import { restoreCommand, snapshotCommand, type SnapshotStorage } from './snapshot-commands.js';
 
 export interface CommandContext {
   readonly server: ZkServer;
@@ -24,6 +26,8 @@ export interface CommandContext {
   readonly properties: ReadonlyMap<string, string>;
   /** dataDir/version-2, where snapshots are. */
   readonly snapDir: string;
+  /** The server's data directory, which snapshot writes to; absent for an in-memory server. */
+  readonly storage?: SnapshotStorage | null;
 }
 
 /** What an HTTP request brings besides the command name. */
@@ -37,11 +41,15 @@ export interface CommandRequest {
    * from it, the Authorization header and the socket's address, never other headers (CVE-2024-51504). */
   readonly peerCertificate?: Buffer;
   readonly remoteAddress: string;
+  /** A POST's body, read whole when called (restore: a snapshot); unread, it is discarded. */
+  readonly body?: () => Promise<Buffer>;
 }
 
 export class CommandResponse {
   readonly data = new Map<string, Json>();
   readonly headers = new Map<string, string>();
+  /** StreamOutputter: when set, the answer is these bytes (application/octet-stream), not the JSON. */
+  stream: FileHandle | null = null;
   constructor(
     readonly command: string,
     readonly error: string | null = null,
@@ -71,7 +79,6 @@ interface Command {
 }
 
 const AUTH_ALL_ON_ROOT = { perm: Perm.ALL, path: '/' };
-const NO_SNAPSHOTS = 'zkts does not take or restore snapshots on demand yet';
 
 function get(names: string[], run: Command['run'], serverRequired = true): Command {
   return { names, method: 'GET', serverRequired, run };
@@ -135,10 +142,7 @@ export const COMMANDS: readonly Command[] = [
     method: 'POST',
     serverRequired: true,
     auth: AUTH_ALL_ON_ROOT,
-    run: (_ctx, _req, res) => {
-      res.status = 500; // as ZooKeeper when the restore fails
-      res.data.set('error', NO_SNAPSHOTS);
-    },
+    run: restoreCommand,
   },
   get(['ruok'], () => {}),
   get(['set_trace_mask', 'stmk'], setTraceMask, false),
@@ -147,10 +151,7 @@ export const COMMANDS: readonly Command[] = [
     method: 'GET',
     serverRequired: true,
     auth: AUTH_ALL_ON_ROOT,
-    run: (_ctx, _req, res) => {
-      res.status = 500; // as ZooKeeper when taking the snapshot fails
-      res.data.set('error', NO_SNAPSHOTS);
-    },
+    run: snapshotCommand,
   },
   get(['server_stats', 'srvr'], (ctx, _req, res) => srvr(ctx, res)),
   get(['stats', 'stat'], (ctx, _req, res) => {

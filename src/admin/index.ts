@@ -13,6 +13,7 @@ import { type AdminTls, startAdminServer } from './admin-server.js';
 import { adminTlsOptions } from '../server/tls-front.js';
 import { pluginMetricFamilies } from '../plugin/metrics.js';
 import { startMetricsServer } from './metrics.js';
+import type { SnapshotStorage } from './snapshot-commands.js';
 import { uiConfig } from './ui-config.js';
 import { UiServer } from './ui-server.js';
 
@@ -24,6 +25,8 @@ export { renderPrometheusText, type MetricFamily } from './prometheus-text.js';
 export interface OpsOptions {
   /** zkts's version, in the version strings; package.json's by default. */
   zktsVersion?: string;
+  /** The server's data directory (snapshot and restore commands); none for an in-memory server. */
+  storage?: SnapshotStorage;
 }
 
 /** A started (or, when configured off, not started) HTTP endpoint. */
@@ -89,7 +92,7 @@ export async function startAdmin(server: ZkServer, cfg: ServerConfig, opts: OpsO
     port: cfg.admin.serverPort,
     commandUrl: cfg.admin.commandURL,
     idleTimeoutMs: cfg.admin.idleTimeout,
-    context: () => ({ server, view: view(), initialConfig: config, properties: cfg.properties, snapDir }),
+    context: () => ({ server, view: view(), initialConfig: config, properties: cfg.properties, snapDir, storage: opts.storage ?? null }),
     log: (level, msg) => server.log(level, msg),
     ...tlsOption(cfg),
     ...(uiServer === null ? {} : { ui: { owns: (p: string) => UiServer.owns(p), handle: uiServer.handle.bind(uiServer), close: () => uiServer.close() } }),

@@ -177,7 +177,7 @@ export async function runServer(args: string[]): Promise<number> {
   else log('info', `zkts ${packageVersion()}: serving TLS clients only, data in ${cfg.dataDir}`);
   if (server.tls?.address) log('info', `TLS clients on ${server.tls.address.host}:${server.tls.address.port}`);
   if (server.tls?.settings.portUnification) log('info', `client port ${server.opts.port} also accepts TLS (client.portUnification)`);
-  const ops = await startOperations(server, cfg, { zktsVersion: packageVersion() }).catch(async (e: unknown) => {
+  const ops = await startOperations(server, cfg, { zktsVersion: packageVersion(), storage: data }).catch(async (e: unknown) => {
     await server.stop();
     await data.close();
     throw e;

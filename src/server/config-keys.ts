@@ -90,6 +90,10 @@ export const READ_KEYS: ReadonlySet<string> = new Set([
   'admin.forceHttps',
   'admin.portUnification',
   'admin.needClientAuth',
+  // the snapshot and restore commands (src/admin/snapshot-commands.ts), read as zookeeper.<key>
+  'admin.rateLimiterIntervalInMS',
+  'admin.snapshot.enabled',
+  'admin.restore.enabled',
   'ssl.quorum.keyStore.location',
   'ssl.quorum.keyStore.password',
   'ssl.quorum.keyStore.passwordPath',

@@ -928,6 +928,28 @@ export class ZkServer implements ConnectionHost {
   }
 
   /**
+   * The AdminServer's restore (ZooKeeperServer.restoreFromSnapshot): a serving standalone server's
+   * tree and session table become `state`'s. Only between requests: false (nothing changed) while
+   * any request is in line. Zxids go on from the highest allocated or restored, so the txn log
+   * stays in order: the restored tree is marked as at that zxid, which is returned. Watches stay
+   * with the old tree, as in ZooKeeper; connections of sessions the snapshot lacks are closed.
+   */
+  restoreState(state: InitialState): bigint | false {
+    assert(this.opts.quorumRole === undefined, 'only a standalone server restores a snapshot');
+    if (this.queue.length > 0) return false;
+    const zxid = state.lastZxid > this.lastZxidAllocated ? state.lastZxid : this.lastZxidAllocated;
+    state.tree.lastProcessedZxid = zxid;
+    this.resetState({ ...state, lastZxid: zxid });
+    for (const c of this.connections) {
+      if (c.session === null) continue;
+      const kept = this.sessions.get(c.session.sessionId);
+      if (kept === undefined) c.closeAfterFlush();
+      else c.session = kept; // the tracker's new entry is the one touched and expired
+    }
+    return zxid;
+  }
+
+  /**
    * A committed txn from the leader (INFORM, or the DIFF of a sync), applied in zxid order. A
    * txn of a session served here answers that session's oldest forwarded write, which must
    * have the same cxid (ZooKeeper's CommitProcessor); the reply goes out in this server's

@@ -239,7 +239,7 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
 }
 
 /** ZooKeeperServer.loadData: ephemerals of sessions that no longer exist are deleted. */
-function killDeadSessions(tree: DataTree, sessions: Map<bigint, number>): void {
+export function killDeadSessions(tree: DataTree, sessions: Map<bigint, number>): void {
   const zxid = tree.lastProcessedZxid;
   for (const owner of [...tree.ephemerals.keys()]) {
     if (sessions.has(owner)) continue;

@@ -105,7 +105,8 @@ describe('AdminServer over HTTP', () => {
     const badScheme = await fetch(`${base}/cmd/snap`, { headers: { Authorization: 'kerberos x' } });
     assert.equal(badScheme.status, 401);
     assert.deepEqual(await json(badScheme), { command: 'snap', error: 'Not authenticated' });
-    // authenticated, with ALL on "/" (world:anyone): allowed, but zkts cannot take the snapshot
+    // authenticated, with ALL on "/" (world:anyone): allowed, but this server has no data directory
+    // to take the snapshot in, and "x" is no snapshot to restore (snapshot-restore.test.ts has the rest)
     const auth = { Authorization: 'digest admin:secret' };
     const snap = await fetch(`${base}/cmd/snapshot`, { headers: auth });
     assert.equal(snap.status, 500);
