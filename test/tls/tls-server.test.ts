@@ -320,6 +320,9 @@ describe('TLS on secureClientPort', { skip: skip ?? false }, () => {
       await pollUntil('the silent socket to be dropped', 5000, async () => (silent.destroyed ? true : undefined));
       await closed;
       assert.ok(logs.some((l) => /TLS handshake with .* failed: TLS handshake timeout/.test(l)), logs.join('\n'));
+      // counted as ZooKeeper's Netty factory counts an unsuccessful handshake
+      assert.equal(server.stats.metrics.counterViews().unsuccessful_handshake, 1);
+      assert.equal(server.stats.metrics.authFailedCount, 1);
       // the session, established before the silent socket connected, has outlived the handshake timeout and still answers
       assert.equal((await idle.request({ type: OpCode.exists, path: '/', watch: false })).err, Code.OK);
       idle.destroy();
