@@ -17,7 +17,8 @@ import { recover, writeSnapshot } from '../../src/storage/recovery.js';
 import { serializeSnapshot } from '../../src/storage/snapshot.js';
 import { readTxnLog } from '../../src/storage/txn-log-reader.js';
 import { TxnLogWriter } from '../../src/storage/txn-log.js';
-import { assertSameNodes, committed, indexView, nodeView, runWorkload, tempDir, Workload, type Step } from './helpers.js';
+import { DataTree } from '../../src/tree/data-tree.js';
+import { assertSameNodes, committed, indexView, nodeView, OPEN, runWorkload, tempDir, Workload, type Step } from './helpers.js';
 
 const quiet = { log: () => {} };
 
@@ -194,4 +195,26 @@ test('autopurge keeps the newest snapRetainCount snapshots and the logs they nee
   // The oldest kept snapshot must still be enough on its own: drop the two newer ones.
   for (const s of snaps.slice(1)) unlinkSync(s.path);
   assertSameState(dir, w);
+});
+
+test('loading a large snapshot and replaying a long log log their progress', async (t) => {
+  // A snapshot of 12k nodes.
+  const big = tempDir(t);
+  const tree = new DataTree();
+  for (let i = 1; i <= 12_000; i++) {
+    tree.processTxn({ clientId: 0n, cxid: 0, zxid: BigInt(i), time: i, type: OpCode.create }, { type: OpCode.create, path: `/n${i}`, data: null, acl: OPEN, ephemeral: false, parentCVersion: -1 });
+  }
+  await writeSnapshot(tree, new Map(), tree.lastProcessedZxid, big);
+  const snapLines: string[] = [];
+  const r1 = recover(big, big, { progressIntervalMs: 0, log: (_l, m) => snapLines.push(m) });
+  assert.equal(r1.tree.nodeCount, tree.nodeCount);
+  assert.equal(r1.tree.digest, tree.digest);
+  assert.ok(snapLines.some((m) => /Reading snapshot .*: 10000 nodes so far/.test(m)), snapLines.join('\n'));
+  // A log of 2k txns.
+  const long = tempDir(t);
+  await runWorkload(long, 5, 2100, { snapCount: 1_000_000 });
+  const logLines: string[] = [];
+  const r2 = recover(long, long, { extendedTypesEnabled: true, progressIntervalMs: 0, log: (_l, m) => logLines.push(m) });
+  assert.ok(r2.txnsReplayed >= 2048);
+  assert.ok(logLines.some((m) => /Replaying the txn log: 2048 txns so far/.test(m)), logLines.join('\n'));
 });
