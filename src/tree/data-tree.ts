@@ -99,20 +99,22 @@ export class DataTree {
     for (const [path, node] of this.nodes) {
       if (digestExcluded(path)) continue;
       node.digestCrc = digestCrcOf(path, node.data);
-      this.digestSum.add(statDigest(node.digestCrc, node));
+      node.digest = statDigest(node.digestCrc, node) | 0;
+      this.digestSum.add(node.digest >>> 0);
     }
   }
 
   /** Before a node's stat or data changes, or it goes (NodeHashMap.preChange, remove). */
   private digestOut(path: string, node: ZNode): void {
-    if (this.digestEnabled && !digestExcluded(path)) this.digestSum.remove(statDigest(node.digestCrc, node));
+    if (this.digestEnabled && !digestExcluded(path)) this.digestSum.remove(node.digest >>> 0);
   }
 
   /** After a node changed, or is new (postChange, put); `dataChanged` when its data is new. */
   private digestIn(path: string, node: ZNode, dataChanged: boolean): void {
     if (!this.digestEnabled || digestExcluded(path)) return;
     if (dataChanged) node.digestCrc = digestCrcOf(path, node.data);
-    this.digestSum.add(statDigest(node.digestCrc, node));
+    node.digest = statDigest(node.digestCrc, node) | 0;
+    this.digestSum.add(node.digest >>> 0);
   }
 
   /**

@@ -3,9 +3,10 @@
 // version, cversion, aversion as ints; ephemeralOwner), summed mod 2^64. Nodes under
 // /zookeeper/ count 0 (/zookeeper itself counts); the root is hashed with path "".
 // DataTree keeps the sum up to date on every change (NodeHashMapImpl's preChange/postChange);
-// `treeDigest` computes it from scratch, for checks. Each node caches the CRC32 of its path and
-// data (`ZNode.digestCrc`), where its digest resumes: a change of stat alone (a parent's cversion
-// and pzxid on every create) costs one CRC32 over 60 bytes, whatever the node's data size.
+// `treeDigest` computes it from scratch, for checks. Each node caches its digest (`ZNode.digest`,
+// as Java's DataNode does: taking it out of the sum before a change costs nothing) and the CRC32
+// of its path and data (`ZNode.digestCrc`), where its digest resumes: a change of stat alone (a
+// parent's cversion and pzxid on every create) costs one CRC32 over 60 bytes, whatever the data.
 // Short inputs (paths, stats, small data) are summed in JS: a call of zlib's crc32 costs more
 // than the whole sum of 60 bytes; longer ones go to zlib, which is faster per byte.
 import { crc32 as zlibCrc32 } from 'node:zlib';

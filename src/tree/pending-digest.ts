@@ -20,6 +20,8 @@ import type { Txn, TxnHeader } from './txn.js';
 
 interface NodeState extends DigestFields {
   crc: number;
+  /** Its digest (unsigned) as the fields stand. */
+  digest: number;
 }
 
 interface Pending {
@@ -72,12 +74,21 @@ export class PendingDigests {
       case OpCode.setData: {
         const n = this.get(txn.path);
         if (n === null) break;
-        this.change(txn.path, n, hdr.zxid, { ...n, data: txn.data, mtime: hdr.time, mzxid: hdr.zxid, version: txn.version, crc: digestCrcOf(txn.path, txn.data) });
+        this.sum.remove(n.digest);
+        n.data = txn.data;
+        n.mtime = hdr.time;
+        n.mzxid = hdr.zxid;
+        n.version = txn.version;
+        n.crc = digestExcluded(txn.path) ? 0 : digestCrcOf(txn.path, txn.data);
+        this.changed(txn.path, n, hdr.zxid);
         break;
       }
       case OpCode.setACL: {
         const n = this.get(txn.path);
-        if (n !== null) this.change(txn.path, n, hdr.zxid, { ...n, aversion: txn.version });
+        if (n === null) break;
+        this.sum.remove(n.digest);
+        n.aversion = txn.version;
+        this.changed(txn.path, n, hdr.zxid);
         break;
       }
       case OpCode.closeSession: {
@@ -95,7 +106,11 @@ export class PendingDigests {
     }
   }
 
-  /** The node at `path` as it will be once every txn given so far is applied; null when absent. */
+  /**
+   * The node at `path` as it will be once every txn given so far is applied; null when absent.
+   * The object is the overlay's own (a fresh copy of the tree's node when it had none): callers
+   * change it in place and then call `changed`.
+   */
   private get(path: string): NodeState | null {
     const p = this.overlay.get(path);
     if (p !== undefined) {
@@ -104,6 +119,7 @@ export class PendingDigests {
     }
     const n = this.tree.get(path);
     if (n === undefined) return null;
+    const excluded = digestExcluded(path);
     return {
       data: n.data,
       czxid: n.czxid,
@@ -115,7 +131,8 @@ export class PendingDigests {
       cversion: n.cversion,
       aversion: n.aversion,
       ephemeralOwner: n.ephemeralOwner,
-      crc: n.digestCrc, // kept by the tree (digests are on here)
+      crc: excluded ? 0 : n.digestCrc, // both kept by the tree (digests are on here)
+      digest: excluded ? 0 : n.digest >>> 0,
     };
   }
 
@@ -125,15 +142,21 @@ export class PendingDigests {
     return this.tree.get(path) !== undefined;
   }
 
-  private digestOf(path: string, n: NodeState): number {
-    return digestExcluded(path) ? 0 : statDigest(n.crc, n);
+  /** `n` (its old digest already taken out of the sum) now stands at `path` as of `zxid`. */
+  private changed(path: string, n: NodeState, zxid: bigint): void {
+    n.digest = digestExcluded(path) ? 0 : statDigest(n.crc, n);
+    this.sum.add(n.digest);
+    this.put(path, zxid, n);
   }
 
-  /** Replaces `before` at `path` with `after` (null: deleted; before null: created). */
-  private change(path: string, before: NodeState | null, zxid: bigint, after: NodeState | null): void {
-    if (before !== null) this.sum.remove(this.digestOf(path, before));
-    if (after !== null) this.sum.add(this.digestOf(path, after));
-    this.overlay.set(path, { zxid, node: after });
+  private put(path: string, zxid: bigint, node: NodeState | null): void {
+    const p = this.overlay.get(path);
+    if (p === undefined) {
+      this.overlay.set(path, { zxid, node });
+    } else {
+      p.zxid = zxid;
+      p.node = node;
+    }
   }
 
   private create(path: string, data: Buffer | null, ephemeralOwner: bigint, parentCVersion: number, hdr: TxnHeader): void {
@@ -141,7 +164,12 @@ export class PendingDigests {
     const parent = this.get(parentPath);
     if (parent === null || this.exists(path)) return; // NoNode, NodeExists: nothing changes
     const cversion = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion;
-    if (cversion > parent.cversion) this.change(parentPath, parent, hdr.zxid, { ...parent, cversion, pzxid: hdr.zxid });
+    if (cversion > parent.cversion) {
+      this.sum.remove(parent.digest);
+      parent.cversion = cversion;
+      parent.pzxid = hdr.zxid;
+      this.changed(parentPath, parent, hdr.zxid);
+    }
     const node: NodeState = {
       data,
       czxid: hdr.zxid,
@@ -154,16 +182,23 @@ export class PendingDigests {
       aversion: 0,
       ephemeralOwner,
       crc: digestExcluded(path) ? 0 : digestCrcOf(path, data),
+      digest: 0,
     };
-    this.change(path, null, hdr.zxid, node);
+    this.changed(path, node, hdr.zxid);
   }
 
   private delete(path: string, zxid: bigint): void {
     const parentPath = parentOf(path);
     const parent = this.get(parentPath);
     if (parent === null) return;
-    if (zxid > parent.pzxid) this.change(parentPath, parent, zxid, { ...parent, pzxid: zxid });
+    if (zxid > parent.pzxid) {
+      this.sum.remove(parent.digest);
+      parent.pzxid = zxid;
+      this.changed(parentPath, parent, zxid);
+    }
     const node = this.get(path);
-    if (node !== null) this.change(path, node, zxid, null);
+    if (node === null) return;
+    this.sum.remove(node.digest);
+    this.put(path, zxid, null);
   }
 }

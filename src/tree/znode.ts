@@ -19,6 +19,8 @@ export class ZNode {
   children: Set<string> | null = null;
   /** CRC32 of the node's path and data, where its digest resumes (digest.ts); kept by DataTree. */
   digestCrc = 0;
+  /** The node's digest as of its last change (int32 bits of the unsigned value); kept by DataTree. */
+  digest = 0;
 
   constructor(data: Buffer | null, acl: readonly ACL[], zxid: bigint, time: number, ephemeralOwner: bigint) {
     this.data = data;
