@@ -18,6 +18,7 @@
 //        [--server zkts|zookeeper] [--seconds 6] [--warmup 2] [--znodes 1000000]
 //        [--sessions 10000] [--idle-seconds 20] [--zk-force-sync auto|yes|no] [--zk-heap-mb 1000]
 //        [--quiet-wait 10] [--json FILE] [--write-readme]
+//   node --import tsx bench/compare.ts --from-json FILE [--write-readme]
 //
 // The machine may be shared: before each load it waits (up to --quiet-wait seconds) for the
 // rest of the machine to go quiet, and every load reports the CPU the rest of the machine used
@@ -51,6 +52,7 @@ interface CompareOptions {
   jsonFile: string | null;
   quietWaitSeconds: number;
   writeReadme: boolean;
+  fromJson: string | null;
 }
 
 interface LoadSpec {
@@ -102,6 +104,9 @@ interface RecoveryRun {
   dataDirBytes: number;
   startEmptyMs: number;
   recoverMs: number;
+  /** Server CPU (all threads) used from spawn until serving. */
+  startEmptyCpuMs: number;
+  recoverCpuMs: number;
   rssAfterKiB: number;
 }
 
@@ -224,6 +229,7 @@ async function runServer(kind: ServerKind, opts: CompareOptions, zkForceSyncNo: 
   const log = (s: string): void => void process.stderr.write(`[${kind}] ${s}\n`);
   log(`starting${Object.keys(cfg).length > 0 ? ` with ${JSON.stringify(cfg)}` : ''}${jvmFlags !== null ? ` ${jvmFlags}` : ''}`);
   let server = await startServer(kind, { cfg, jvmFlags: jvmFlags ?? undefined });
+  const firstStartCpuMs = server.startCpuMs;
   const run: ServerRun = {
     kind,
     config: cfg,
@@ -281,8 +287,8 @@ async function runServer(kind: ServerKind, opts: CompareOptions, zkForceSyncNo: 
       server = await startServer(kind, { dir: server.dir, jvmFlags: jvmFlags ?? undefined, readyPath: populatePath(POPULATE_BASE, opts.znodes - 1), startTimeoutMs: 300_000 });
       keepDir = false;
       await sleep(2_000);
-      run.recovery = { dataDirBytes, startEmptyMs: run.startEmptyMs, recoverMs: server.startMs, rssAfterKiB: rssKiB(server.pid).rss };
-      log(`serving ${opts.znodes} znodes ${Math.round(server.startMs)} ms after spawn (empty: ${Math.round(run.startEmptyMs)} ms); RSS ${mib(run.recovery.rssAfterKiB)} MiB`);
+      run.recovery = { dataDirBytes, startEmptyMs: run.startEmptyMs, recoverMs: server.startMs, startEmptyCpuMs: firstStartCpuMs, recoverCpuMs: server.startCpuMs, rssAfterKiB: rssKiB(server.pid).rss };
+      log(`serving ${opts.znodes} znodes ${Math.round(server.startMs)} ms after spawn, ${Math.round(server.startCpuMs)} ms of CPU (empty: ${Math.round(run.startEmptyMs)} ms, ${firstStartCpuMs} ms of CPU); RSS ${mib(run.recovery.rssAfterKiB)} MiB`);
     }
     return run;
   } finally {
@@ -354,6 +360,8 @@ function rows(z: ServerRun | undefined, j: ServerRun | undefined, opts: CompareO
     out.push({ metric: 'dataDir MiB (snapshots + logs)', better: 'info', ...pick((r) => r.recovery && r.recovery.dataDirBytes / 2 ** 20) });
     out.push({ metric: 'start to serving, empty dataDir s', better: 'lower', ...pick((r) => r.startEmptyMs / 1000) });
     out.push({ metric: `start to serving, ${n} znodes s`, better: 'lower', ...pick((r) => r.recovery && r.recovery.recoverMs / 1000), target: atMost(0.5) });
+    out.push({ metric: 'server CPU to serving, empty dataDir s', better: 'lower', ...pick((r) => r.recovery && r.recovery.startEmptyCpuMs / 1000) });
+    out.push({ metric: `server CPU to serving, ${n} znodes s`, better: 'lower', ...pick((r) => r.recovery && r.recovery.recoverCpuMs / 1000) });
     out.push({ metric: `RSS after recovering ${n} znodes MiB`, better: 'lower', ...pick((r) => r.recovery && r.recovery.rssAfterKiB / 1024) });
   }
   return out;
@@ -415,7 +423,8 @@ function writeReadme(block: string): void {
 
 const USAGE = `usage: node --import tsx bench/compare.ts [--only ${PARTS.join(',')}] [--server zkts|zookeeper]
        [--seconds 6] [--warmup 2] [--znodes 1000000] [--sessions 10000] [--idle-seconds 20]
-       [--zk-force-sync auto|yes|no] [--zk-heap-mb 1000] [--quiet-wait 10] [--json FILE] [--write-readme]`;
+       [--zk-force-sync auto|yes|no] [--zk-heap-mb 1000] [--quiet-wait 10] [--json FILE] [--write-readme]
+       node --import tsx bench/compare.ts --from-json FILE [--write-readme]   (the tables of a saved run)`;
 
 function parseArgs(argv: string[]): CompareOptions {
   const o: CompareOptions = {
@@ -431,6 +440,7 @@ function parseArgs(argv: string[]): CompareOptions {
     jsonFile: null,
     quietWaitSeconds: 10,
     writeReadme: false,
+    fromJson: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -452,6 +462,7 @@ function parseArgs(argv: string[]): CompareOptions {
     else if (a === '--zk-heap-mb') o.zkHeapMb = num(64, 65_536);
     else if (a === '--quiet-wait') o.quietWaitSeconds = num(0, 120);
     else if (a === '--json') o.jsonFile = v ?? null;
+    else if (a === '--from-json' && v !== undefined) o.fromJson = v;
     else if (a === '--server' && (v === 'zkts' || v === 'zookeeper')) o.server = v;
     else if (a === '--only' && v !== undefined) {
       const parts = v.split(',');
@@ -461,20 +472,51 @@ function parseArgs(argv: string[]): CompareOptions {
     } else if (a === '--zk-force-sync' && (v === 'auto' || v === 'yes' || v === 'no')) o.zkForceSync = v;
     else throw new Error(`unknown argument ${a} ${v ?? ''}\n${USAGE}`);
   }
-  if (o.writeReadme && (o.server !== null || o.parts.size !== PARTS.length)) {
+  if (o.writeReadme && o.fromJson === null && (o.server !== null || o.parts.size !== PARTS.length)) {
     throw new Error('--write-readme needs the full comparison (no --only, no --server)');
   }
   return o;
 }
 
+/** What --json saves and --from-json reads back. */
+interface SavedRun {
+  machine: string;
+  measuredAt: string;
+  seconds: number;
+  options: Omit<CompareOptions, 'parts'> & { parts: Part[] };
+  zkts?: ServerRun;
+  zookeeper?: ServerRun;
+  zkNoSync: boolean;
+}
+
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+  let opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
   let zkts: ServerRun | undefined;
   let zk: ServerRun | undefined;
-  if (opts.server !== 'zookeeper') zkts = await runServer('zkts', opts, false);
-  const zkNoSync = opts.zkForceSync === 'no' || (opts.zkForceSync === 'auto' && zkts !== undefined && !zkts.durable);
-  if (opts.server !== 'zkts') zk = await runServer('zookeeper', opts, zkNoSync);
+  let zkNoSync: boolean;
+  let seconds: number;
+  let measuredAt: Date;
+  let machine = machineNote();
+  if (opts.fromJson !== null) {
+    // The tables of a saved run again (e.g. after MISSED_REASONS changed), without running it.
+    const saved = JSON.parse(readFileSync(opts.fromJson, 'utf8')) as SavedRun;
+    const writeReadme = opts.writeReadme;
+    opts = { ...saved.options, parts: new Set(saved.options.parts), writeReadme, fromJson: opts.fromJson, jsonFile: null };
+    if (writeReadme && (opts.server !== null || opts.parts.size !== PARTS.length)) throw new Error('--write-readme needs a full comparison');
+    zkts = saved.zkts;
+    zk = saved.zookeeper;
+    zkNoSync = saved.zkNoSync;
+    seconds = saved.seconds;
+    measuredAt = new Date(saved.measuredAt);
+    machine = saved.machine;
+  } else {
+    if (opts.server !== 'zookeeper') zkts = await runServer('zkts', opts, false);
+    zkNoSync = opts.zkForceSync === 'no' || (opts.zkForceSync === 'auto' && zkts !== undefined && !zkts.durable);
+    if (opts.server !== 'zkts') zk = await runServer('zookeeper', opts, zkNoSync);
+    seconds = Math.round((Date.now() - started) / 1000);
+    measuredAt = new Date();
+  }
 
   const durability = [
     zkts ? `zkts ${zkts.durable ? 'wrote a txn log (fsync as configured)' : 'kept the tree in memory only (no txn log, no fsync)'}` : null,
@@ -482,23 +524,23 @@ async function main(): Promise<void> {
   ].filter((s) => s !== null);
   const rs = rows(zkts, zk, opts);
   const table = formatTable(rs);
-  const seconds = Math.round((Date.now() - started) / 1000);
   const restCpu = Math.max(
     ...[zkts, zk].flatMap((r) => (r ? Object.values(r.loads).map((l) => l.otherCpu?.pctOfCore ?? 0) : [])),
     0,
   );
   const notes = [
-    `machine: ${machineNote()}; one server at a time; loads from bench/load.ts in separate processes (${opts.warmup} s warmup + ${opts.seconds} s measured each)`,
+    `machine: ${machine}; one server at a time; loads from bench/load.ts in separate processes (${opts.warmup} s warmup + ${opts.seconds} s measured each)`,
     `durability: ${durability.join('; ')}`,
     `znodes: ${opts.znodes.toLocaleString('en-US')} of 100 bytes, /zkts-bench/rss/p-NNN/n-NNNNNN (1,000 per parent); idle sessions: ${opts.idleSessions.toLocaleString('en-US')} from ${IDLE_PROCS} processes, timeOut ${IDLE_SESSION_TIMEOUT_MS / 1000} s (a ping every ${(IDLE_SESSION_TIMEOUT_MS / 3000).toFixed(1)} s each), ${opts.idleSeconds} s window`,
     `total ${seconds} s; ratio = zkts/ZooKeeper, ✗ marks where zkts is worse`,
   ];
   process.stdout.write(['', table, '', ...notes, ...missedLines(rs).map((l) => `missed ${l.slice(2)}`), ''].join('\n'));
   if (opts.jsonFile !== null) {
-    writeFileSync(opts.jsonFile, JSON.stringify({ machine: machineNote(), options: { ...opts, parts: [...opts.parts] }, zkts, zookeeper: zk, durability }, null, 2));
+    const saved: SavedRun = { machine, measuredAt: measuredAt.toISOString(), seconds, options: { ...opts, parts: [...opts.parts] }, zkts, zookeeper: zk, zkNoSync };
+    writeFileSync(opts.jsonFile, JSON.stringify(saved, null, 2));
   }
   if (opts.writeReadme) {
-    const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+    const when = measuredAt.toISOString().slice(0, 16).replace('T', ' ');
     const missed = missedLines(rs);
     writeReadme(
       [

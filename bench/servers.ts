@@ -29,6 +29,8 @@ export interface BenchServer {
   dir: string;
   /** From spawning the process to the first answered exists(readyPath), in ms. */
   startMs: number;
+  /** CPU time the server process had used by then (all threads), in ms. */
+  startCpuMs: number;
   output(): string;
   /** SIGTERM (SIGKILL after 10 s); removes the directory unless keepDir. */
   stop(opts?: { keepDir?: boolean }): Promise<void>;
@@ -107,6 +109,7 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
     dataDir: cfg.dataDir!,
     dir,
     startMs: NaN,
+    startCpuMs: NaN,
     output: () => out,
     async stop(o = {}) {
       if (!exited) {
@@ -123,6 +126,7 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
     if (exited) break;
     if (await serves(port, opts.readyPath ?? '/')) {
       server.startMs = performance.now() - spawnedAt;
+      server.startCpuMs = cpuMs(child.pid!);
       return server;
     }
     if (Date.now() > deadline) break;
@@ -179,6 +183,17 @@ export function serves(port: number, probePath: string): Promise<boolean> {
     s.on('close', () => done(ok));
     s.on('error', () => done(false));
   });
+}
+
+/** CPU time of a process in ms (utime + stime of all its threads, from /proc/PID/stat). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
 }
 
 /** Bytes of the files in a directory tree (the dataDir a server recovers from). */
