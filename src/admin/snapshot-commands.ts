@@ -186,6 +186,10 @@ export async function restoreCommand(ctx: CommandContext, req: CommandRequest, r
   }
   const body = await req.body();
   const server = ctx.server;
+  if (server.opts.quorumRole !== undefined) {
+    failed(ctx, res, 'restore refused, nothing changed: a member of an ensemble takes its state from the leader');
+    return;
+  }
   await serialized(s, async () => {
     let state;
     try {
@@ -212,7 +216,7 @@ export async function restoreCommand(ctx: CommandContext, req: CommandRequest, r
       if (storage?.snapshotRunning === true) await storage.snapshot();
       if (storage?.snapshotRunning !== true) zxid = server.restoreState(state);
       if (zxid !== false || performance.now() > deadline) break;
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 1));
     }
     if (zxid === false) {
       failed(ctx, res, `restore refused, nothing changed: requests were still in line after ${RESTORE_WAIT_MS} ms`);

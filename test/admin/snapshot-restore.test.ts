@@ -231,6 +231,38 @@ describe('AdminServer snapshot and restore, as ZooKeeper 3.9', () => {
     }
   });
 
+  it("restores its own earlier snapshot: back to it, zxids go on, a session in it keeps its connection", async () => {
+    const s = await startStored([NO_LIMIT]);
+    const c = await TestClient.connect('127.0.0.1', s.port);
+    try {
+      await populate(c, 'a');
+      const { bytes } = await snapshotBytes(s.base);
+      const earlier = contents(parseSnapshot(bytes, 'earlier').tree);
+      await ok(c, { type: OpCode.create, path: '/later', data: Buffer.from('gone again'), acl: OPEN, flags: 0, ttl: -1n });
+      await ok(c, { type: OpCode.delete, path: '/a/n5', version: -1 });
+      const before = s.server.zxid;
+      const r = await fetch(`${s.base}/rest`, { method: 'POST', headers: AUTH, body: bytes });
+      assert.equal(r.status, 200);
+      assert.equal((await json(r))['last_zxid'], Number(before), 'the tree is marked at the highest zxid allocated');
+      assert.deepEqual(contents(s.server.tree), earlier);
+      // c's session is in the snapshot: its connection serves on, tracked by the new session table
+      const [conn] = [...s.server.connections];
+      assert.ok(conn?.session !== null && conn?.session !== undefined);
+      assert.equal(conn.session, s.server.sessions.get(conn.session.sessionId));
+      await ok(c, { type: OpCode.create, path: '/after', data: Buffer.from('y'), acl: OPEN, flags: 0, ttl: -1n });
+      assert.equal(s.server.zxid, before + 1n);
+      const expected = contents(s.server.tree);
+      const data = await s.recovered();
+      try {
+        assert.deepEqual(contents(data.initial.tree), expected);
+      } finally {
+        await data.close();
+      }
+    } finally {
+      await c.close().catch(() => null);
+    }
+  });
+
   it('refuses a corrupt or foreign body with 500 and loses nothing', async () => {
     const a = await startStored([NO_LIMIT]);
     const ca = await TestClient.connect('127.0.0.1', a.port);
