@@ -222,6 +222,7 @@ describe('AdminServer snapshot and restore, as ZooKeeper 3.9', () => {
       try {
         assert.deepEqual(contents(data.initial.tree), expected, 'a restart comes back to the restored tree and the writes after it');
         assert.equal(data.initial.tree.digest, digest);
+        assert.equal(data.initial.digestMismatches, 0, 'the txns logged after the restore replay onto its snapshot');
       } finally {
         await data.close();
       }
@@ -255,11 +256,57 @@ describe('AdminServer snapshot and restore, as ZooKeeper 3.9', () => {
       const data = await s.recovered();
       try {
         assert.deepEqual(contents(data.initial.tree), expected);
+        assert.equal(data.initial.digestMismatches, 0);
       } finally {
         await data.close();
       }
     } finally {
       await c.close().catch(() => null);
+    }
+  });
+
+  it('restores while writes stream in: it waits for a gap, and a restart recovers exactly what was served', async () => {
+    const a = await startStored([NO_LIMIT]);
+    const b = await startStored([NO_LIMIT]);
+    const ca = await TestClient.connect('127.0.0.1', a.port);
+    const cb = await TestClient.connect('127.0.0.1', b.port);
+    try {
+      await populate(ca, 'a');
+      await ok(ca, { type: OpCode.create, path: '/w', data: Buffer.alloc(0), acl: OPEN, flags: 0, ttl: -1n });
+      const { bytes } = await snapshotBytes(a.base);
+      await ca.close();
+      // cb's session is not in a's snapshot: its writes stop with its connection during the restore
+      const writer = (async () => {
+        let done = 0;
+        for (let round = 0; round < 40; round++) {
+          const batch = Array.from({ length: 10 }, (_, i) =>
+            cb.request({ type: OpCode.create, path: `/w${round}-${i}`, data: Buffer.from('z'), acl: OPEN, flags: 0, ttl: -1n }));
+          const rs = await Promise.allSettled(batch);
+          done += rs.filter((r) => r.status === 'fulfilled').length;
+          if (rs.some((r) => r.status === 'rejected')) break;
+        }
+        return done;
+      })();
+      const r = await fetch(`${b.base}/restore`, { method: 'POST', headers: AUTH, body: bytes });
+      assert.equal(r.status, 200);
+      await writer;
+      const c2 = await TestClient.connect('127.0.0.1', b.port);
+      try {
+        for (let i = 0; i < 50; i++) await ok(c2, { type: OpCode.create, path: `/w/${i}`, data: Buffer.from('after'), acl: OPEN, flags: 0, ttl: -1n });
+      } finally {
+        await c2.close();
+      }
+      assert.ok(b.server.tree.nodes.has('/a/n1') && b.server.tree.nodes.has('/w/49'));
+      const expected = contents(b.server.tree);
+      const data = await b.recovered();
+      try {
+        assert.deepEqual(contents(data.initial.tree), expected);
+        assert.equal(data.initial.digestMismatches, 0);
+      } finally {
+        await data.close();
+      }
+    } finally {
+      await cb.close().catch(() => null);
     }
   });
 
