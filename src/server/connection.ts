@@ -23,6 +23,8 @@ export interface ConnectionHost {
   /** Whether a READ on `acl` is allowed for these ids (watch delivery). */
   canRead(acl: readonly ACL[], ids: readonly Id[]): boolean;
   onClose(conn: Connection): void;
+  /** The connection's session changed (bound, replaced or cleared): the host's index follows. */
+  onSessionChange?(conn: Connection, before: Session | null, after: Session | null): void;
   /** After a chunk of input was handled: the host may throttle this connection. */
   afterInput(conn: Connection): void;
   log(level: 'info' | 'warn', msg: string): void;
@@ -47,7 +49,7 @@ export class Connection implements Watcher {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly established = Date.now();
-  session: Session | null = null;
+  private session_: Session | null = null;
   authIds: Id[] = [];
   /** Set once the ConnectRequest has been answered. */
   connected = false;
@@ -97,8 +99,19 @@ export class Connection implements Watcher {
     socket.on('close', () => this.close());
   }
 
+  /** The session this connection serves; the host indexes connections by it. */
+  get session(): Session | null {
+    return this.session_;
+  }
+
+  set session(s: Session | null) {
+    const before = this.session_;
+    this.session_ = s;
+    if (this.host.onSessionChange !== undefined && before?.sessionId !== s?.sessionId) this.host.onSessionChange(this, before, s);
+  }
+
   get sessionId(): bigint {
-    return this.session?.sessionId ?? 0n;
+    return this.session_?.sessionId ?? 0n;
   }
 
   private onData(chunk: Buffer): void {

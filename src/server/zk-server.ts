@@ -167,6 +167,9 @@ export class ZkServer implements ConnectionHost {
   readonly sessions: SessionTracker;
   readonly providers: AuthProviders;
   readonly connections = new Set<Connection>();
+  /** Open connections per client address (maxClientCnxns) and per session (closeSession). */
+  private readonly connectionsByIp = new Map<string, number>();
+  private readonly connectionsBySession = new Map<bigint, Set<Connection>>();
   readonly stats: ServerStats;
   readonly startedAt = Date.now();
   private outstanding: OutstandingChanges;
@@ -325,9 +328,7 @@ export class ZkServer implements ConnectionHost {
       return;
     }
     if (this.opts.maxClientCnxns > 0) {
-      let n = 0;
-      for (const c of this.connections) if (c.remoteAddress === ip) n++;
-      if (n >= this.opts.maxClientCnxns) {
+      if ((this.connectionsByIp.get(ip) ?? 0) >= this.opts.maxClientCnxns) {
         this.log('warn', `Too many connections from ${ip} - max is ${this.opts.maxClientCnxns}`);
         this.stats.metrics.inc('connection_rejected');
         socket.destroy();
@@ -342,6 +343,7 @@ export class ZkServer implements ConnectionHost {
     }
     conn.authIds.push(...authIds);
     this.connections.add(conn);
+    this.connectionsByIp.set(ip, (this.connectionsByIp.get(ip) ?? 0) + 1);
   }
 
   // --- ConnectionHost ------------------------------------------------------------------------
@@ -383,6 +385,10 @@ export class ZkServer implements ConnectionHost {
   onClose(conn: Connection): void {
     this.throttled.delete(conn);
     if (!this.connections.delete(conn)) return;
+    const n = this.connectionsByIp.get(conn.remoteAddress) ?? 0;
+    if (n <= 1) this.connectionsByIp.delete(conn.remoteAddress);
+    else this.connectionsByIp.set(conn.remoteAddress, n - 1);
+    if (conn.session !== null) this.onSessionChange(conn, conn.session, null);
     this.tree.removeWatcher(conn);
   }
 
@@ -697,7 +703,21 @@ export class ZkServer implements ConnectionHost {
   }
 
   private closeSessionConnections(sessionId: bigint): void {
-    for (const c of this.connections) if (c.session?.sessionId === sessionId) c.closeAfterFlush();
+    const conns = this.connectionsBySession.get(sessionId);
+    if (conns === undefined) return;
+    for (const c of [...conns]) c.closeAfterFlush();
+  }
+
+  onSessionChange(conn: Connection, before: Session | null, after: Session | null): void {
+    if (before !== null) {
+      const set = this.connectionsBySession.get(before.sessionId);
+      if (set !== undefined && set.delete(conn) && set.size === 0) this.connectionsBySession.delete(before.sessionId);
+    }
+    if (after !== null && this.connections.has(conn)) {
+      let set = this.connectionsBySession.get(after.sessionId);
+      if (set === undefined) this.connectionsBySession.set(after.sessionId, (set = new Set()));
+      set.add(conn);
+    }
   }
 
   private readAndReply(e: Entry): void {
