@@ -11,8 +11,13 @@ import { ZktsError } from '../../src/errors.js';
 import { JuteWriter } from '../../src/protocol/jute.js';
 import { parseSnapshot, readSnapshotFile, serializeSnapshot, writeSnapshotChunks } from '../../src/storage/snapshot.js';
 import { treeDigest } from '../../src/tree/digest.js';
-import { writeSnapshot } from '../../src/storage/recovery.js';
-import { indexView, nodeView, tempDir, Workload } from './helpers.js';
+import { recover, writeSnapshot } from '../../src/storage/recovery.js';
+import { DataDir } from '../../src/storage/data-dir.js';
+import { readTxnLog } from '../../src/storage/txn-log-reader.js';
+import { OpCode } from '../../src/protocol/opcodes.js';
+import { PendingDigests } from '../../src/tree/pending-digest.js';
+import type { Txn } from '../../src/tree/txn.js';
+import { committed, indexView, nodeView, OPEN, tempDir, Workload } from './helpers.js';
 import { formatterViewOf, javaMissing, parseFormatterOutput, runSnapshotFormatter } from './zk-tools.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'zk38');
@@ -129,4 +134,30 @@ test('ZooKeeper\'s SnapshotFormatter reads a zkts snapshot as the same tree', { 
   const file = await writeSnapshot(w.tree, w.sessions, w.tree.lastProcessedZxid, dir);
   const printed = parseFormatterOutput(runSnapshotFormatter(file));
   assert.deepEqual(printed, formatterViewOf(w.tree, w.sessions));
+});
+
+test('with zookeeper.digest.enabled=false a snapshot is sealed without a digest, and the log without any', async (t) => {
+  const dir = tempDir(t);
+  const data = await DataDir.open({ dataDir: dir, digestEnabled: false, log: () => {} });
+  const tree = data.initial.tree;
+  assert.equal(tree.digestEnabled, false);
+  const pending = new PendingDigests(tree);
+  const hdr = { clientId: 0n, cxid: 1, zxid: 1n, time: 1_700_000_000_000, type: OpCode.create };
+  const txn: Txn = { type: OpCode.create, path: '/a', data: Buffer.from('x'), acl: OPEN, ephemeral: false, parentCVersion: -1 };
+  const digest = pending.next(hdr, txn);
+  assert.equal(digest, null);
+  await committed(data, { hdr, txn, digest });
+  tree.processTxn(hdr, txn);
+  data.attach({ tree, sessions: { sessions: new Map() } });
+  const file = await data.snapshot();
+  await data.close();
+  assert.ok(file !== null);
+  const snap = readSnapshotFile(file);
+  assert.equal(snap.digest, null, 'no ZxidDigest sealed in');
+  assert.equal(snap.lastProcessedZxid, 1n);
+  assert.deepEqual([...readTxnLog(join(dir, 'version-2'), 0n)].map((r) => r.digest), [null]);
+  // Read back with digests on, the tree has its digest again; nothing was there to compare.
+  const r = recover(dir, dir, { log: () => {} });
+  assert.equal(r.tree.digest, treeDigest(r.tree));
+  assert.equal(r.digest, 'none');
 });
