@@ -19,6 +19,7 @@ import { versionDir } from './data-files.js';
 import { purgeOldFiles } from './purge.js';
 import { FrozenTree } from './frozen-tree.js';
 import { recover, type RecoveredState } from './recovery.js';
+import { truncateDataDir } from './truncate.js';
 import { SnapshotAbandoned, writeSnapshotFile, type SnapshotFileHandle, type SnapshotFileResult } from './snapshot-writer.js';
 import { TxnLogWriter, nodeLogFs, type LogFs } from './txn-log.js';
 
@@ -112,6 +113,8 @@ export class DataDir {
   private randSize = 0;
   private snapshotting: Promise<string | null> | null = null;
   private closed = false;
+  /** A truncation is under way: no snapshot may start. */
+  private truncating = false;
   private purgeTimer: NodeJS.Timeout | null = null;
 
   private constructor(
@@ -217,7 +220,7 @@ export class DataDir {
   snapshot(): Promise<string | null> {
     if (this.snapshotting) return this.snapshotting;
     const live = this.live;
-    if (live === null || this.closed) return Promise.resolve(null);
+    if (live === null || this.closed || this.truncating) return Promise.resolve(null);
     this.snapshotting = this.takeSnapshot(live).finally(() => {
       this.snapshotting = null;
     });
@@ -268,6 +271,33 @@ export class DataDir {
       `Snapshotting: 0x${r.zxid.toString(16)} to ${r.file} (${r.nodes} nodes, ${Math.round(st.lastSnapshotWallMs)} ms, ` +
         `${r.slices} slices of at most ${r.longestSliceMs.toFixed(1)} ms, ${r.preserved} nodes copied on write)`,
     );
+  }
+
+  /**
+   * TRUNC (ZKDatabase.truncateLog): every txn after `zxid` leaves the directory (truncate.ts),
+   * then the state is recovered from what is left, as at a start. Waits for a running snapshot
+   * and for pending appends first; the next append starts a new log file. The caller replaces
+   * the live state with the result (and must append nothing meanwhile).
+   */
+  async truncateTo(zxid: bigint): Promise<RecoveredState> {
+    assert(!this.truncating, 'one truncation at a time');
+    this.truncating = true;
+    try {
+      if (this.snapshotting) await this.snapshotting;
+      await this.txnLog.closeFile();
+      truncateDataDir(this.opts.dataDir, this.opts.dataLogDir ?? this.opts.dataDir, zxid, { maxTxnBytes: this.opts.maxTxnBytes, log: this.opts.log });
+      const state = recover(this.opts.dataDir, this.opts.dataLogDir ?? this.opts.dataDir, {
+        extendedTypesEnabled: this.opts.extendedTypesEnabled,
+        snapshotTrustEmpty: this.opts.snapshotTrustEmpty,
+        digestEnabled: this.opts.digestEnabled,
+        maxTxnBytes: this.opts.maxTxnBytes,
+        log: this.opts.log,
+      });
+      this.resetSnapTrigger();
+      return state;
+    } finally {
+      this.truncating = false;
+    }
   }
 
   /** Waits for pending appends, abandons a running snapshot, then closes the log. */

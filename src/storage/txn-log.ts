@@ -205,6 +205,22 @@ export class TxnLogWriter {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
+  /**
+   * Waits for what was appended, then closes the current file: the next txn starts a new one
+   * (before the directory is truncated under the writer, see truncate.ts).
+   */
+  async closeFile(): Promise<void> {
+    while (this.running || this.scheduled || this.pending.length > 0) await this.flushed();
+    const f = this.file;
+    this.file = null;
+    this.fileName = null;
+    this.position = 0;
+    this.fileSize = 0;
+    this.dirty = false;
+    this.rollPending = false;
+    if (f) await f.close();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.flushed();

@@ -62,6 +62,7 @@ export type OpKind =
   | 'rename'
   | 'unlink'
   | 'truncate'
+  | 'file-sync'
   | 'dir-sync';
 
 export type FailureMode = 'crash' | 'power';
@@ -437,20 +438,34 @@ export class SimDisk {
     if (flags !== undefined && flags !== 'r') throw new Error(`fault layer: openSync(${path}, ${String(flags)}) is not modelled`);
     const fd = real.openSync(path, flags ?? 'r', mode);
     if (real.statSync(path).isDirectory()) this.dirFds.set(fd, resolve(path));
+    else this.fileFds.set(fd, resolve(path));
     return fd;
   }
 
-  /** A directory fsync through fsyncDir; false when `fd` is not one of this disk's directories. */
+  private readonly fileFds = new Map<number, string>();
+
+  /**
+   * A directory fsync through fsyncDir, or a file's through a read-only descriptor (truncate.ts
+   * makes a cut durable so); false when `fd` is not one of this disk's.
+   */
   fsyncSync(fd: number): boolean {
     const dir = this.dirFds.get(fd);
-    if (dir === undefined) return false;
-    if (this.enter('dir-sync', dir)) this.failNow('dir-sync', dir);
-    this.modelDirSync(dir);
+    if (dir !== undefined) {
+      if (this.enter('dir-sync', dir)) this.failNow('dir-sync', dir);
+      this.modelDirSync(dir);
+      return true;
+    }
+    const file = this.fileFds.get(fd);
+    if (file === undefined) return false;
+    if (this.enter('file-sync', file)) this.failNow('file-sync', file);
+    real.fsyncSync(fd);
+    this.modelSync(this.lookupOrFail(file, 'fsync'));
     return true;
   }
 
   forgetFd(fd: number): void {
     this.dirFds.delete(fd);
+    this.fileFds.delete(fd);
   }
 
   unlinkSync(path: string): void {

@@ -1,0 +1,116 @@
+// truncate.ts — a data directory cut back to a zxid, durably: what a learner does when the leader
+// sends TRUNC (ZKDatabase.truncateLog → FileTxnSnapLog.truncateLog → FileTxnLog.truncate). Every
+// logged txn after `zxid` goes: later log files are deleted and the log holding `zxid` is cut
+// right after its entry. Unlike ZooKeeper, snapshots after `zxid` are deleted too (ZooKeeper
+// keeps them, and its next load starts from a state the ensemble never had). Recovery then
+// rebuilds the tree from the newest snapshot at or before `zxid` and the log after it.
+//
+// The order keeps the directory a prefix of its history at every instant, so a crash at any
+// step recovers to the old state or a shorter prefix of it, never losing a txn at or before
+// `zxid` and never replaying a later log over a gap:
+//   1. snapshots after `zxid`, newest first, then fsync the snapshot directory (recovery then
+//      starts from an older snapshot and replays the whole log);
+//   2. log files that start after `zxid`, newest first, then fsync the log directory;
+//   3. the log holding `zxid` truncated before its first entry after `zxid`, then fsync it.
+// The cut file simply ends there: the log reader takes the end of the file as the end of the log,
+// and the writer starts a new file for the next txn. Synchronous, as recovery: it runs while
+// the learner syncs, before it serves.
+import { closeSync, fsyncSync, openSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { ZktsError } from '../errors.js';
+import { LOG_PREFIX, SNAPSHOT_PREFIX, fsyncDir, listDataFiles, versionDir, type DataFile } from './data-files.js';
+import { LogFileReader } from './txn-log-reader.js';
+
+type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
+
+export interface TruncateOptions {
+  maxTxnBytes?: number;
+  log?: Log;
+}
+
+export interface TruncateResult {
+  removedSnapshots: string[];
+  removedLogs: string[];
+  /** The log cut after `zxid`: its length before and after (null when no log held a txn after it). */
+  cut: { file: string; fromBytes: number; toBytes: number } | null;
+}
+
+const hex = (z: bigint): string => '0x' + BigInt.asUintN(64, z).toString(16);
+
+/** Deletes `files` newest first, then makes the deletions durable. */
+function removeNewestFirst(files: DataFile[], dir: string, log: Log | undefined): string[] {
+  const removed: string[] = [];
+  for (const f of [...files].reverse()) {
+    log?.('info', `Truncating: removing ${f.name} (after the truncation zxid)`);
+    unlinkSync(f.path);
+    removed.push(f.path);
+  }
+  if (removed.length > 0) fsyncDir(dir);
+  return removed;
+}
+
+/** The offset of the first entry after `zxid` in a log, or null when it has none. */
+function firstEntryAfter(file: DataFile, zxid: bigint, opts: TruncateOptions): number | null {
+  const r = LogFileReader.open(file.path, { maxTxnBytes: opts.maxTxnBytes });
+  if (r === 'headerless') return null;
+  r.tolerateTornSectors = true; // it is the newest log now
+  try {
+    for (let rec = r.next(); rec !== null; rec = r.next()) {
+      if (rec.hdr.zxid > zxid) return rec.offset;
+    }
+    return null;
+  } finally {
+    r.close();
+  }
+}
+
+/** fsync a file whose length changed (through a read-only descriptor, as fsync(2) allows). */
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Cuts the data directory back to `zxid` (see the header). Refuses, changing nothing, when no
+ * snapshot at or before `zxid` is left to rebuild the tree from.
+ */
+export function truncateDataDir(dataDir: string, dataLogDir: string, zxid: bigint, opts: TruncateOptions = {}): TruncateResult {
+  const snapDir = versionDir(dataDir);
+  const logDir = versionDir(dataLogDir);
+  const log = opts.log;
+  const snaps = listDataFiles(snapDir, SNAPSHOT_PREFIX);
+  const logs = listDataFiles(logDir, LOG_PREFIX);
+  if ((snaps.length > 0 || logs.length > 0) && !snaps.some((s) => s.zxid <= zxid)) {
+    throw new ZktsError(
+      'ZKTS_ERR_DISK',
+      `cannot truncate ${snapDir} to ${hex(zxid)}: no snapshot at or before it to rebuild the tree from ` +
+        `(oldest: ${snaps[0] === undefined ? 'none' : snaps[0].name}); move the data directory away to resync by snapshot`,
+    );
+  }
+  const removedSnapshots = removeNewestFirst(
+    snaps.filter((s) => s.zxid > zxid),
+    snapDir,
+    log,
+  );
+  const removedLogs = removeNewestFirst(
+    logs.filter((f) => f.zxid > zxid),
+    logDir,
+    log,
+  );
+  const holding = logs.filter((f) => f.zxid <= zxid).pop();
+  let cut: TruncateResult['cut'] = null;
+  if (holding !== undefined) {
+    const end = firstEntryAfter(holding, zxid, opts);
+    if (end !== null) {
+      const size = statSync(holding.path).size;
+      log?.('info', `Truncating ${holding.name} after ${hex(zxid)}: ${size} → ${end} bytes`);
+      truncateSync(holding.path, end);
+      fsyncFile(holding.path);
+      cut = { file: holding.path, fromBytes: size, toBytes: end };
+    }
+  }
+  return { removedSnapshots, removedLogs, cut };
+}
