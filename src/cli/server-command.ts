@@ -195,7 +195,7 @@ export async function runServer(args: string[]): Promise<number> {
   if (server.opts.quorumRole === 'observer') {
     // the ensemble's observer: the log says where it is (electing, syncing, serving)
     const observerLog = (level: 'info' | 'warn' | 'error', msg: string): void => log(level, `observer: ${msg}`);
-    observer = await startObserver(cfg, server, cfg.syncEnabled ? data : null, observerLog).catch(async (e: unknown) => {
+    observer = await startObserver(cfg, server, data, observerLog).catch(async (e: unknown) => {
       await ops.close();
       await server.stop();
       await data.close();

@@ -4,7 +4,7 @@
 import type { ServerConfig } from '../server/config.js';
 import type { ZkServer } from '../server/zk-server.js';
 import { ElectionService } from './election/index.js';
-import { ObserverPeer, type TxnLogSink } from './observer-peer.js';
+import { ObserverPeer, type TruncatableStorage, type TxnLogSink } from './observer-peer.js';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -14,8 +14,11 @@ export interface RunningObserver {
   stop(): Promise<void>;
 }
 
-/** Starts observing the ensemble of `cfg` (an observer's config: distributed, peerType observer). */
-export async function startObserver(cfg: ServerConfig, server: ZkServer, txnLog: TxnLogSink | null, log: Log): Promise<RunningObserver> {
+/**
+ * Starts observing the ensemble of `cfg` (an observer's config: distributed, peerType observer).
+ * `data` logs the txns it applies (unless syncEnabled=false) and is truncated on TRUNC.
+ */
+export async function startObserver(cfg: ServerConfig, server: ZkServer, data: TxnLogSink & TruncatableStorage, log: Log): Promise<RunningObserver> {
   const me = cfg.servers.find((s) => s.id === cfg.myid);
   if (!cfg.distributed || cfg.peerType !== 'observer' || me === undefined) {
     throw new Error(`startObserver: server.${cfg.myid} is not an observer of an ensemble`);
@@ -40,7 +43,8 @@ export async function startObserver(cfg: ServerConfig, server: ZkServer, txnLog:
     dataDir: cfg.dataDir,
     server,
     election,
-    txnLog,
+    txnLog: cfg.syncEnabled ? data : null,
+    storage: data,
     configVersion: cfg.quorumVersion ?? 0n,
     readOnlyMode: cfg.readOnlyModeEnabled,
     log,

@@ -1,8 +1,9 @@
 // observer-peer.ts — a zkts server as an observer of a ZooKeeper ensemble: the I/O around the pure
 // learner core (src/quorum/learner). It finds the leader by election, connects to the leader's
 // quorum port, feeds the socket's bytes to the core and carries out what the core asks: packets
-// to send, the epoch files and snapshot to make durable, a tree to install (SNAP), committed txns
-// to apply (and log) with the digest reported back, clients to serve or not. When the leader is
+// to send, the epoch files and snapshot to make durable, a tree to install (SNAP), the log to cut
+// and the tree to reload from disk (TRUNC), committed txns to apply (and log) with the digest
+// reported back, clients to serve or not. When the leader is
 // lost the client-facing server stops serving and the peer elects and syncs again (QuorumPeer's
 // LOOKING → OBSERVING loop).
 import { createConnection, type Socket } from 'node:net';
@@ -16,6 +17,7 @@ import { fsyncDirAsync, versionDir } from '../storage/data-files.js';
 import { FrozenTree } from '../storage/frozen-tree.js';
 import { resolveLoggedTxn } from '../storage/replay.js';
 import { writeSnapshotFile } from '../storage/snapshot-writer.js';
+import type { DataTree } from '../tree/data-tree.js';
 import type { TxnDigest } from '../tree/digest.js';
 import type { Txn, TxnHeader } from '../tree/txn.js';
 import { ObserverCore, encodePacket, hexZxid, type ObserverAction, type DiskAction } from './learner/index.js';
@@ -38,6 +40,11 @@ export interface TxnLogSink {
   append(hdr: TxnHeader, txn: Txn, done: (err: Error | null) => void, digest?: TxnDigest | null): void;
 }
 
+/** The data directory's side of TRUNC (DataDir fits): cut the log after `zxid`, reload from disk. */
+export interface TruncatableStorage {
+  truncateTo(zxid: bigint): Promise<{ tree: DataTree; sessions: Map<bigint, number>; lastZxid: bigint }>;
+}
+
 export interface ObserverPeerOptions {
   myid: number;
   servers: readonly QuorumServer[];
@@ -49,6 +56,8 @@ export interface ObserverPeerOptions {
   server: ZkServer;
   election: LeaderElection;
   txnLog: TxnLogSink | null;
+  /** Where TRUNC cuts the log and reloads the tree from; null: a TRUNC ends the connection. */
+  storage: TruncatableStorage | null;
   /** The config version this server runs (0 without a dynamic config). */
   configVersion?: bigint;
   /** readonlymode.enabled: serve read-only clients while looking for a leader for long. */
@@ -280,9 +289,7 @@ export class ObserverPeer {
           this.disk(a, this.snapshot(a.zxid), end, onServing);
           break;
         case 'truncateLog':
-          // An observer applies only committed txns, which no leader truncates; a TRUNC means
-          // this data directory holds a history the ensemble does not have.
-          this.run(this.core.persistFailed(a, `TRUNC to ${hexZxid(a.zxid)}: zkts observers do not truncate their log; move this dataDir away to resync by snapshot`), end, onServing);
+          this.disk(a, this.truncate(a.zxid), end, onServing);
           break;
         case 'replaceTree':
           this.opts.server.resetState({ tree: a.snapshot.tree, sessions: a.snapshot.sessions, lastZxid: a.zxid });
@@ -350,6 +357,23 @@ export class ObserverPeer {
       () => this.run(this.core.persisted(a, Date.now()), end, onServing),
       (e: Error) => this.run(this.core.persistFailed(a, e.message), end, onServing),
     );
+  }
+
+  /**
+   * TRUNC (Learner.syncWithLeader → ZKDatabase.truncateLog): this data directory holds txns the
+   * leader does not have (logged under an epoch that lost them). Every txn after `zxid` leaves
+   * the log, the tree is reloaded from disk, and the sync goes on from `zxid`.
+   */
+  private async truncate(zxid: bigint): Promise<void> {
+    const storage = this.opts.storage;
+    if (storage === null) throw new Error(`TRUNC to ${hexZxid(zxid)}: this observer has no data directory to truncate`);
+    this.log('warn', `Truncating log to get in sync with the leader ${hexZxid(zxid)} (at ${hexZxid(this.opts.server.tree.lastProcessedZxid)})`);
+    const state = await storage.truncateTo(zxid);
+    if (state.lastZxid > zxid) throw new Error(`TRUNC to ${hexZxid(zxid)}: the data directory reloads to ${hexZxid(state.lastZxid)}, after it`);
+    state.tree.lastProcessedZxid = zxid; // ZKDatabase.setlastProcessedZxid, as ZooKeeper after the reload
+    this.opts.server.resetState({ tree: state.tree, sessions: state.sessions, lastZxid: zxid });
+    this.initConfigNode();
+    this.log('info', `Truncated to ${hexZxid(zxid)}: ${state.tree.nodes.size} nodes, ${state.sessions.size} sessions reloaded`);
   }
 
   /** The tree as it is now (at `zxid`), as ZooKeeper's learner snapshots at NEWLEADER after SNAP. */
