@@ -369,8 +369,7 @@ export class ObserverPeer {
     if (storage === null) throw new Error(`TRUNC to ${hexZxid(zxid)}: this observer has no data directory to truncate`);
     this.log('warn', `Truncating log to get in sync with the leader ${hexZxid(zxid)} (at ${hexZxid(this.opts.server.tree.lastProcessedZxid)})`);
     const state = await storage.truncateTo(zxid);
-    if (state.lastZxid > zxid) throw new Error(`TRUNC to ${hexZxid(zxid)}: the data directory reloads to ${hexZxid(state.lastZxid)}, after it`);
-    state.tree.lastProcessedZxid = zxid; // ZKDatabase.setlastProcessedZxid, as ZooKeeper after the reload
+    if (state.lastZxid !== zxid) throw new Error(`TRUNC to ${hexZxid(zxid)}: the data directory reloads to ${hexZxid(state.lastZxid)}`);
     this.opts.server.resetState({ tree: state.tree, sessions: state.sessions, lastZxid: zxid });
     this.initConfigNode();
     this.log('info', `Truncated to ${hexZxid(zxid)}: ${state.tree.nodes.size} nodes, ${state.sessions.size} sessions reloaded`);

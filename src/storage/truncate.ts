@@ -18,7 +18,7 @@
 import { closeSync, fsyncSync, openSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { ZktsError } from '../errors.js';
 import { LOG_PREFIX, SNAPSHOT_PREFIX, fsyncDir, listDataFiles, versionDir, type DataFile } from './data-files.js';
-import { LogFileReader } from './txn-log-reader.js';
+import { LogFileReader, readTxnLog } from './txn-log-reader.js';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -63,6 +63,16 @@ function firstEntryAfter(file: DataFile, zxid: bigint, opts: TruncateOptions): n
   }
 }
 
+/** The zxid of the last logged txn after `from` and at or before `zxid` (`from` when none). */
+function lastLoggedUpTo(logDir: string, from: bigint, zxid: bigint, opts: TruncateOptions): bigint {
+  let last = from;
+  for (const rec of readTxnLog(logDir, from + 1n, { maxTxnBytes: opts.maxTxnBytes })) {
+    if (rec.hdr.zxid > zxid) break;
+    last = rec.hdr.zxid;
+  }
+  return last;
+}
+
 /** fsync a file whose length changed (through a read-only descriptor, as fsync(2) allows). */
 function fsyncFile(path: string): void {
   const fd = openSync(path, 'r');
@@ -74,8 +84,9 @@ function fsyncFile(path: string): void {
 }
 
 /**
- * Cuts the data directory back to `zxid` (see the header). Refuses, changing nothing, when no
- * snapshot at or before `zxid` is left to rebuild the tree from.
+ * Cuts the data directory back to `zxid` (see the header). Refuses, changing nothing, when what
+ * would be left cannot rebuild the tree at `zxid`: no snapshot at or before it, or a log that
+ * does not reach it from the newest such snapshot.
  */
 export function truncateDataDir(dataDir: string, dataLogDir: string, zxid: bigint, opts: TruncateOptions = {}): TruncateResult {
   const snapDir = versionDir(dataDir);
@@ -83,11 +94,22 @@ export function truncateDataDir(dataDir: string, dataLogDir: string, zxid: bigin
   const log = opts.log;
   const snaps = listDataFiles(snapDir, SNAPSHOT_PREFIX);
   const logs = listDataFiles(logDir, LOG_PREFIX);
-  if ((snaps.length > 0 || logs.length > 0) && !snaps.some((s) => s.zxid <= zxid)) {
+  const base = snaps.filter((s) => s.zxid <= zxid).pop();
+  if ((snaps.length > 0 || logs.length > 0) && base === undefined) {
     throw new ZktsError(
       'ZKTS_ERR_DISK',
       `cannot truncate ${snapDir} to ${hex(zxid)}: no snapshot at or before it to rebuild the tree from ` +
         `(oldest: ${snaps[0] === undefined ? 'none' : snaps[0].name}); move the data directory away to resync by snapshot`,
+    );
+  }
+  // What is left must rebuild the tree at `zxid` itself: the snapshot, then the log up to `zxid`
+  // with no txn missing (a directory synced by a SNAP after `zxid` has no log before it).
+  const reached = lastLoggedUpTo(logDir, base?.zxid ?? 0n, zxid, opts);
+  if (reached !== zxid) {
+    throw new ZktsError(
+      'ZKTS_ERR_DISK',
+      `cannot truncate ${snapDir} to ${hex(zxid)}: after ${base?.name ?? 'an empty start'} the txn log reaches only ${hex(reached)}, ` +
+        `so the tree at ${hex(zxid)} cannot be rebuilt; move the data directory away to resync by snapshot`,
     );
   }
   const removedSnapshots = removeNewestFirst(

@@ -109,15 +109,33 @@ test('truncating at a file boundary removes the next logs and leaves the holding
   assertPrefix(dir, h, target, 'boundary');
 });
 
-test('truncating at or after the last txn changes nothing', async (t) => {
+test('truncating at the last txn changes nothing; past it is refused (those txns are not here)', async (t) => {
   const { dir, h } = await copyOfShared(t);
   const names = readdirSync(join(dir, 'version-2')).sort();
-  for (const target of [h.lastZxid, h.lastZxid + 5n]) {
-    const r = truncateDataDir(dir, dir, target, { log: quiet });
-    assert.deepEqual(r, { removedSnapshots: [], removedLogs: [], cut: null });
-    assert.deepEqual(readdirSync(join(dir, 'version-2')).sort(), names);
-  }
-  assertPrefix(dir, h, h.lastZxid, 'after the last');
+  const r = truncateDataDir(dir, dir, h.lastZxid, { log: quiet });
+  assert.deepEqual(r, { removedSnapshots: [], removedLogs: [], cut: null });
+  assert.throws(
+    () => truncateDataDir(dir, dir, h.lastZxid + 5n, { log: quiet }),
+    (e: unknown) => e instanceof ZktsError && /the txn log reaches only 0x96/.test(e.message),
+  );
+  assert.deepEqual(readdirSync(join(dir, 'version-2')).sort(), names);
+  assertPrefix(dir, h, h.lastZxid, 'at the last');
+});
+
+test('a log that does not reach the zxid from the snapshot before it is refused, changing nothing', async (t) => {
+  // as a directory synced by SNAP: a snapshot after the zxid and no log of the txns before it
+  const { dir } = await copyOfShared(t);
+  const v2 = join(dir, 'version-2');
+  const starts = logStarts(dir);
+  const target = starts[1]! + 3n;
+  const { rmSync } = await import('node:fs');
+  rmSync(join(v2, `log.${starts[1]!.toString(16)}`));
+  const names = readdirSync(v2).sort();
+  assert.throws(
+    () => truncateDataDir(dir, dir, target, { log: quiet }),
+    (e: unknown) => e instanceof ZktsError && e.code === 'ZKTS_ERR_DISK' && /cannot be rebuilt/.test(e.message),
+  );
+  assert.deepEqual(readdirSync(v2).sort(), names);
 });
 
 test('truncating before every snapshot is refused and changes nothing', async (t) => {
