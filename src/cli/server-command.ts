@@ -57,6 +57,7 @@ export function serverOptions(cfg: ServerConfig): ServerOptions {
     maxClientCnxns: cfg.maxClientCnxns,
     maxCnxns: cfg.maxCnxns,
     globalOutstandingLimit: cfg.globalOutstandingLimit,
+    globalOutstandingBytes: cfg.globalOutstandingBytes,
     maxFrameBytes: cfg.juteMaxBuffer,
     extendedTypesEnabled: cfg.extendedTypesEnabled,
     digestEnabled: cfg.digestEnabled,

@@ -115,6 +115,7 @@ export const READ_KEYS: ReadonlySet<string> = new Set([
   'zkts.log.level',
   'zkts.log.file',
   'zkts.log.format',
+  'zkts.globalOutstandingBytes',
 ]);
 
 /** Key prefixes whose keys zkts reads (server.N, authProvider.N, metricsProvider.*, plugin.N[.option]). */

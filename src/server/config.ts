@@ -80,6 +80,7 @@ export interface ServerConfig {
   maxClientCnxns: number; // per client IP, 60; 0: no limit
   maxCnxns: number; // in all, 0: no limit
   globalOutstandingLimit: number; // 1000
+  globalOutstandingBytes: number; // zkts.globalOutstandingBytes, 64 MiB
   tickTime: number; // ms, 3000
   minSessionTimeout: number; // ms, 2 * tickTime unless set
   maxSessionTimeout: number; // ms, 20 * tickTime unless set
@@ -368,6 +369,7 @@ function readProperties(cfg: ZooCfg, props: PropertyReader, myid: number | undef
   return {
     maxCnxns: props.int('maxCnxns', 0),
     globalOutstandingLimit: props.int('globalOutstandingLimit', 1000),
+    globalOutstandingBytes: props.int('zkts.globalOutstandingBytes', 64 * 1024 * 1024, 53),
     snapCount,
     snapSizeLimitInKb: props.int('snapSizeLimitInKb', 4_194_304, 53),
     txnLogSizeLimitInKb: props.int('txnLogSizeLimitInKb', -1, 53),

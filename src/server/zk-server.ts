@@ -61,6 +61,9 @@ export interface ServerOptions {
   maxCnxns?: number;
   /** globalOutstandingLimit: past this many requests in the pipeline, connections stop being read. */
   globalOutstandingLimit?: number;
+  /** zkts.globalOutstandingBytes: past this many bytes of requests in the pipeline, the same
+   * (a flood of large writes is bounded in memory, not only in count). 0: no byte limit. */
+  globalOutstandingBytes?: number;
   maxFrameBytes: number;
   /** Per-connection output bounds (slow readers); defaults in connection.ts. */
   outputLimits?: OutputLimits;
@@ -141,6 +144,8 @@ export const inMemoryCommit: CommitStage = {
 
 interface Entry {
   conn: Connection | null;
+  /** Bytes of the request's frame, held until it is answered (the byte limit). */
+  bytes?: number;
   sessionId: bigint;
   xid: number;
   type: number;
@@ -158,6 +163,9 @@ interface Entry {
   /** The digest logged with the txn, compared with the tree's once it is applied. */
   digest?: TxnDigest | null;
 }
+
+/** zkts.globalOutstandingBytes by default: 64 MiB of requests in the pipeline. */
+export const DEFAULT_OUTSTANDING_BYTES = 64 * 1024 * 1024;
 
 /** Requests that become txns: the ops a multi may hold, and setACL, multi, reconfig, closeSession. */
 const WRITE_TYPES = new Set<number>([...MULTI_WRITE_OPS, OpCode.setACL, OpCode.multi, OpCode.reconfig, OpCode.closeSession]);
@@ -359,11 +367,20 @@ export class ZkServer implements ConnectionHost {
 
   /** Requests in the pipeline (queued, prepped, committing) across all connections. */
   private outstandingTotal = 0;
+  /** Their request bytes (frames), and the size of the frame being handled now. */
+  private outstandingBytes = 0;
+  private frameBytes = 0;
   private readonly throttled = new Set<Connection>();
 
-  afterInput(conn: Connection): void {
+  /** Whether the pipeline holds as many requests, or as many bytes of them, as it may. */
+  private pipelineFull(): boolean {
     const limit = this.opts.globalOutstandingLimit ?? 1000;
-    if (limit > 0 && this.outstandingTotal >= limit) {
+    const bytes = this.opts.globalOutstandingBytes ?? DEFAULT_OUTSTANDING_BYTES;
+    return (limit > 0 && this.outstandingTotal >= limit) || (bytes > 0 && this.outstandingBytes >= bytes);
+  }
+
+  afterInput(conn: Connection): void {
+    if (this.pipelineFull()) {
       conn.pauseReading(PauseReason.throttled);
       this.throttled.add(conn);
     }
@@ -372,12 +389,21 @@ export class ZkServer implements ConnectionHost {
   private enqueue(e: Entry): void {
     this.queue.push(e);
     this.outstandingTotal++;
+    e.bytes = this.frameBytes;
+    this.outstandingBytes += this.frameBytes;
+    this.frameBytes = 0;
+  }
+
+  /** An entry leaves the pipeline (answered). */
+  private dequeued(e: Entry): void {
+    this.outstandingTotal--;
+    this.outstandingBytes -= e.bytes ?? 0;
+    if (e.conn) e.conn.outstanding--;
   }
 
   private releaseThrottled(): void {
     if (this.throttled.size === 0) return;
-    const limit = this.opts.globalOutstandingLimit ?? 1000;
-    if (this.outstandingTotal >= limit) return;
+    if (this.pipelineFull()) return;
     for (const c of this.throttled) c.resumeReading(PauseReason.throttled);
     this.throttled.clear();
   }
@@ -470,6 +496,7 @@ export class ZkServer implements ConnectionHost {
 
   onRequest(conn: Connection, frame: Buffer): void {
     const startMs = performance.now();
+    this.frameBytes = frame.length;
     let h;
     try {
       h = conn.readHeader(frame);
@@ -634,8 +661,7 @@ export class ZkServer implements ConnectionHost {
       if (this.opts.quorumRole !== undefined) this.drainBySession();
       while (this.queue.length > 0 && this.queue[0]!.ready) {
         const e = this.queue.shift()!;
-        this.outstandingTotal--;
-        if (e.conn) e.conn.outstanding--;
+        this.dequeued(e);
         if (e.rc !== undefined) this.replyApplied(e, e.rc);
         else if (e.hdr !== null && e.txn !== null) this.applyAndReply(e);
         else this.readAndReply(e);
@@ -662,8 +688,7 @@ export class ZkServer implements ConnectionHost {
         this.queue[kept++] = e;
         continue;
       }
-      this.outstandingTotal--;
-      if (e.conn) e.conn.outstanding--;
+      this.dequeued(e);
       if (e.rc !== undefined) this.replyApplied(e, e.rc);
       else this.readAndReply(e);
     }
@@ -877,6 +902,7 @@ export class ZkServer implements ConnectionHost {
     for (const c of [...this.connections]) c.close();
     this.queue.length = 0;
     this.outstandingTotal = 0;
+    this.outstandingBytes = 0;
     for (const id of this.readOnlySessions) this.sessions.remove(id);
     this.readOnlySessions.clear();
     this.releaseThrottled();
@@ -927,6 +953,7 @@ export class ZkServer implements ConnectionHost {
     for (const c of [...this.connections]) c.close();
     this.queue.length = 0;
     this.outstandingTotal = 0;
+    this.outstandingBytes = 0;
     this.forwarded.clear();
     this.pendingSyncs = [];
     this.revalidating.clear();
