@@ -32,9 +32,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openIdleSessions } from './idle-sessions.js';
-import { machineBusyTicks, machineNote, POPULATE_BASE, processCpuTicks, type LoadResult } from './load.js';
+import { machineBusyTicks, machineNote, POPULATE_BASE, processCpuTicks, type LoadResult } from '../src/bench/load.js';
 import { type BenchServer, dirBytes, REPO, rssKiB, type ServerKind, startServer, wroteTxnLog } from './servers.js';
-import { populatePath } from './workloads.js';
+import { populatePath } from '../src/bench/workloads.js';
 
 const PARTS = ['sessions', 'throughput', 'latency', 'memory', 'recovery'] as const;
 type Part = (typeof PARTS)[number];

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatSummary, summarise } from './cpuprofile-summary.js';
-import { machineNote } from './load.js';
+import { machineNote } from '../src/bench/load.js';
 import { REPO, startServer } from './servers.js';
 
 function arg(name: string, fallback: string): string {

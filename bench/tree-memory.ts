@@ -7,7 +7,7 @@
 import { OpCode } from '../src/protocol/opcodes.js';
 import { DataTree } from '../src/tree/data-tree.js';
 import { OPEN_ACL_UNSAFE } from '../src/tree/acl-cache.js';
-import { DATA_BYTES, populatePath } from './workloads.js';
+import { DATA_BYTES, populatePath } from '../src/bench/workloads.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');

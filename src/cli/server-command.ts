@@ -138,7 +138,27 @@ function logConfig(logger: ServerLogger, cfg: ServerConfig): void {
   );
 }
 
+export const SERVER_USAGE = `usage: zkts server [zoo.cfg]
+
+Runs a server on a ZooKeeper config file (default: conf/zoo.cfg; with no file there and ZOO_*
+variables set, the configuration the official Docker image derives from them). Stops cleanly on
+SIGINT or SIGTERM. Logging: zkts.log.level, zkts.log.file and zkts.log.format in zoo.cfg, or
+ZKTS_LOG_LEVEL, ZKTS_LOG_FILE and ZKTS_LOG_FORMAT.
+
+options:
+  -h, --help   print this help
+`;
+
 export async function runServer(args: string[]): Promise<number> {
+  if (args[0] === '--help' || args[0] === '-h') {
+    process.stdout.write(SERVER_USAGE);
+    return 0;
+  }
+  const bad = args[0]?.startsWith('-') === true ? `unknown option '${args[0]}'` : args.length > 1 ? `one config file only (got '${args[0]}' and '${args[1]}')` : null;
+  if (bad !== null) {
+    process.stderr.write(`zkts server: ${bad}\n${SERVER_USAGE}`);
+    return 2;
+  }
   const cfg = readConfig(args);
   const logger = createServerLogger(logSettings(cfg.properties), secretValues(cfg));
   const log = logger.log;

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, rssKiB, startServer, type BenchServer } from '../../../bench/servers.js';
-import type { LoadResult } from '../../../bench/load.js';
+import type { LoadResult } from '../../../src/bench/load.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {

@@ -9,10 +9,10 @@
 // nothing here relies on it.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { decodeConnectResponse, encodeConnectRequest } from '../src/protocol/client-codec.js';
-import { FrameParser } from '../src/protocol/frame.js';
-import { JuteReader } from '../src/protocol/jute.js';
-import { OpCode } from '../src/protocol/opcodes.js';
+import { decodeConnectResponse, encodeConnectRequest } from '../protocol/client-codec.js';
+import { FrameParser } from '../protocol/frame.js';
+import { JuteReader } from '../protocol/jute.js';
+import { OpCode } from '../protocol/opcodes.js';
 import { Histogram } from './histogram.js';
 
 /** Decides what each slot sends next. */

@@ -1,10 +1,10 @@
 // workloads.ts — what the load generator sends: prebuilt request frames and the small state
 // machines that choose between them. Every workload works on its own session's znodes under
 // /zkts-bench, which setupFrames() creates, so sessions do not contend on one znode.
-import { encodeRequest } from '../src/protocol/client-codec.js';
-import { Code } from '../src/protocol/codes.js';
-import { CreateFlag, OpCode, Perm } from '../src/protocol/opcodes.js';
-import type { ACL } from '../src/protocol/records.js';
+import { encodeRequest } from '../protocol/client-codec.js';
+import { Code } from '../protocol/codes.js';
+import { CreateFlag, OpCode, Perm } from '../protocol/opcodes.js';
+import type { ACL } from '../protocol/records.js';
 import type { Workload } from './session.js';
 
 export const WORKLOADS = ['read', 'write', 'mixed', 'create-delete'] as const;
