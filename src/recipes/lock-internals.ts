@@ -148,12 +148,16 @@ export class LockInternals {
       if (i < 0) throw new ZkError(-101, { path: node.path, message: `lock node ${node.path} is gone (session expired or node deleted)` });
       const d = this.driver(sorted, i);
       if (d.acquired) return true;
-      await this.waitForChange(d.watchNode, deadline, signal);
+      await this.waitForChange(d.watchNode, deadline, signal, sorted);
     }
   }
 
-  /** Sets the watch and waits for it (or a session transition, the deadline, the signal). */
-  private waitForChange(watchNode: string | null, deadline: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Sets the watch and waits for it (or a session transition, the deadline, the signal). A
+   * children watch is set by a new read of the children: if they changed since `seen` was read
+   * (a release in between), the change it would wait for has already happened, so it returns.
+   */
+  private waitForChange(watchNode: string | null, deadline: number, signal: AbortSignal | undefined, seen: readonly string[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let done = false;
       const finish = (err?: unknown): void => {
@@ -177,7 +181,10 @@ export class LockInternals {
       const wake = (): void => finish();
       const set =
         watchNode === null
-          ? this.zk.getChildren(this.basePath, { watch: wake }).then(() => {})
+          ? this.zk.getChildren(this.basePath, { watch: wake }).then((names) => {
+              const now = bySequence(names.filter((n) => this.queueNames.some((q) => n.includes(q))));
+              if (now.length !== seen.length || now.some((n, k) => n !== seen[k])) finish();
+            })
           : this.zk.exists(joinPath(this.basePath, watchNode), { watch: wake }).then((stat) => {
               if (stat === null) finish(); // gone already: look again
             });
