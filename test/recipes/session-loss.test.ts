@@ -48,8 +48,9 @@ for (const kind of SERVER_KINDS) {
     });
 
     test('tree cache: after a reconnect it reloads and reports changes made while it was away', async () => {
-      // the longest reconnect pause, every time: the changes below happen while this client is away
-      await using zk = await ZooKeeper.connect(server.connectString, { sessionTimeoutMs: 15_000, reconnectDelayMs: 1500, random: () => 0.999 });
+      // the longest reconnect pause (8 s), every time: the changes below happen while this client is
+      // away, even when a loaded machine takes seconds to restart the server
+      await using zk = await ZooKeeper.connect(server.connectString, { sessionTimeoutMs: 30_000, reconnectDelayMs: 8000, random: () => 0.999 });
       await zk.create('/sc');
       await zk.create('/sc/x', '1');
       const cache = new TreeCache(zk, '/sc');

@@ -150,7 +150,7 @@ describe('the x509 provider', () => {
     assert.equal(withSuper.matches('CN=root', 'CN=anyone else'), true);
     assert.equal(withSuper.matches('CN=a', 'CN=root'), false);
     assert.equal(plain.isAuthenticated, true);
-    assert.deepEqual(plain.authenticate(Buffer.alloc(0), { remoteAddress: '127.0.0.1' }), { error: 'x509 ids come from the TLS handshake' });
+    assert.deepEqual(plain.authenticate(Buffer.alloc(0), { remoteAddress: '127.0.0.1' }), { error: 'no verified client certificate' });
   });
 
   it('reading a name never crashes or hangs on arbitrary bytes (it comes from a client certificate)', () => {
