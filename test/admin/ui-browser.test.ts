@@ -86,6 +86,8 @@ describe('tree browser in headless Chromium', { skip: skipReason ?? false }, () 
     await page.locator('#live.on').waitFor({ timeout: 15_000 });
     await row('/app').locator('.toggle').click();
     await row('/app/config').click();
+    // the details load after the click: wait for them rather than read the pane once
+    await page.locator('#node-path', { hasText: '/app/config' }).waitFor();
     assert.equal(await page.locator('#node-path').textContent(), '/app/config');
     assert.equal(await page.locator('#node-data').textContent(), '{"replicas":3,"regions":["eu","us"],"enabled":true}');
     await page.locator('button[data-view="json"]').click();
