@@ -10,9 +10,10 @@
 //   await ens.kill(leader); await ens.leader();   // a new leader among the other two
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../storage/zk-process.js';
 
 const JAVA = '/usr/bin/java';
 const JARS = '/usr/share/java';
@@ -26,17 +27,7 @@ export function javaEnsembleMissing(): string | null {
 }
 
 /** A free TCP port on 127.0.0.1 (closed again before it is returned; another process could take it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Sends a four-letter word and returns the whole answer ('' when refused or timed out). */
 export function fourLetterWord(port: number, word: string, timeoutMs = 2000): Promise<string> {
