@@ -188,6 +188,7 @@ async function runShare(opts: LoadOptions, from: number, to: number, ready: () =
   let srv0 = sampleServer && opts.serverPid !== null ? processCpuTicks(opts.serverPid) : null;
   let busy0 = sampleServer ? machineBusyTicks() : null;
   const running = Promise.all(sessions.map((s, i) => s.run(workloads[i]!, phase)));
+  let capped = false;
   if (!populate) {
     await sleep(opts.warmupSeconds * 1000);
     t0 = performance.now();
@@ -198,8 +199,9 @@ async function runShare(opts: LoadOptions, from: number, to: number, ready: () =
     phase.recordFrom = t0;
     await sleep(opts.seconds * 1000);
   } else {
-    // populate ends when the znodes are made; --seconds bounds it
-    await Promise.race([running, sleep(opts.seconds * 1000)]);
+    // populate ends when the last create is answered; --seconds bounds it. The cap's timer is
+    // cleared when the creates end first: left pending, it kept the process alive until the cap.
+    await withDeadline(running, opts.seconds * 1000, 'the creates').catch(() => (capped = true));
   }
   phase.counting = populate; // a populate run counts its tail too: the window ends when all are made
   phase.sending = false;
@@ -208,6 +210,7 @@ async function runShare(opts: LoadOptions, from: number, to: number, ready: () =
   let srv1 = srv0 !== null ? processCpuTicks(opts.serverPid!) : null;
   let busy1 = busy0 !== null ? machineBusyTicks() : null;
   const failures: string[] = [];
+  if (capped) failures.push(`populate: --seconds ${opts.seconds} ran out before the last create was answered`);
   await withDeadline(running, DRAIN_TIMEOUT_MS, 'replies to the last requests').catch((e: Error) => failures.push(e.message));
   if (populate) {
     t1 = performance.now();

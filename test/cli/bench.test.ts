@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ZooKeeper } from '../../src/client/index.js';
 import { TestingServer } from '../../src/testing/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -84,9 +85,22 @@ describe('zkts bench', () => {
     assert.ok(byOp.setData!.count > 0);
   });
 
-  it('populate: creates --count znodes and stops', async () => {
-    const j = checkResult(await bench('--workload', 'populate', '--count', '300'), 'populate');
-    assert.equal(j.ops, 300);
+  it('populate: creates exactly --count znodes and ends with the last create, not at the --seconds cap', async () => {
+    // the cap is an hour and the child is killed after 60 s: a run that waited for the cap fails
+    const r = await run([MAIN, 'bench', '--server', `127.0.0.1:${server.port}`, '--workload', 'populate', '--count', '2000',
+      '--seconds', '3600', '--sessions', '4', '--outstanding', '8', '--json']);
+    const j = checkResult(r, 'populate');
+    assert.equal(j.ops, 2000);
+    assert.equal(j.toleratedErrors, 0);
+    assert.equal((j.latency as Summary).count, 2000);
+    assert.ok(typeof j.windowSeconds === 'number' && j.windowSeconds > 0);
+    const rate = 2000 / (j.windowSeconds as number); // ops/s is over the window it reports (rounded to 1 ms)
+    assert.ok(Math.abs((j.opsPerSec as number) - rate) <= rate * 0.01, `${j.opsPerSec} ops/s over ${j.windowSeconds} s`);
+    await using zk = await ZooKeeper.connect(server.connectString);
+    const parents = (await zk.getChildren('/zkts-bench/rss')).sort();
+    assert.deepEqual(parents, ['p-000', 'p-001']);
+    const leaves = [...(await zk.getChildren('/zkts-bench/rss/p-000')), ...(await zk.getChildren('/zkts-bench/rss/p-001'))];
+    assert.equal(new Set(leaves).size, 2000);
   });
 
   it('--procs 2 forks generator processes from dist, and from src under tsx (bench/load.ts)', async () => {
