@@ -165,7 +165,7 @@ function snapshotZxid(tree: DataTree, lastProcessedZxid: bigint | null, digestZx
   if (lastProcessedZxid !== null) return lastProcessedZxid;
   if (digestZxid !== null) return digestZxid;
   let max = 0n;
-  for (const n of tree.nodes.values()) {
+  for (const [, n] of tree.entries()) {
     for (const z of [n.czxid, n.mzxid, n.pzxid]) if (z > max) max = z;
   }
   return max;
@@ -207,7 +207,7 @@ export async function restoreCommand(ctx: CommandContext, req: CommandRequest, r
       failed(ctx, res, `restore refused, nothing changed: ${(e as Error).message}`);
       return;
     }
-    server.log('info', `Before restore database. lastProcessedZxid=0x${server.zxid.toString(16)}, nodeCount=${server.tree.nodes.size}, sessionCount=${server.sessions.sessions.size}`);
+    server.log('info', `Before restore database. lastProcessedZxid=0x${server.zxid.toString(16)}, nodeCount=${server.tree.nodeCount}, sessionCount=${server.sessions.sessions.size}`);
     // Between requests only, and not while a snapshot of the old tree could still land after ours.
     const storage = ctx.storage ?? null;
     const deadline = performance.now() + RESTORE_WAIT_MS;
@@ -222,7 +222,7 @@ export async function restoreCommand(ctx: CommandContext, req: CommandRequest, r
       failed(ctx, res, `restore refused, nothing changed: requests were still in line after ${RESTORE_WAIT_MS} ms`);
       return;
     }
-    server.log('info', `After restore database. lastProcessedZxid=0x${zxid.toString(16)}, nodeCount=${server.tree.nodes.size}, sessionCount=${server.sessions.sessions.size}`);
+    server.log('info', `After restore database. lastProcessedZxid=0x${zxid.toString(16)}, nodeCount=${server.tree.nodeCount}, sessionCount=${server.sessions.sessions.size}`);
     if (storage !== null && (await takeSnapshot(storage)) === null) {
       failed(ctx, res, `the restored tree serves, but its snapshot could not be written: a restart would not come back to it (see the server log)`);
       return;

@@ -296,7 +296,7 @@ export class ObserverPeer {
           this.status.snapshots++;
           // ZOOKEEPER-2819: the leader's /zookeeper/config gives way to our own (reconfig is off)
           this.initConfigNode();
-          this.log('info', `Getting a snapshot from leader 0x${a.zxid.toString(16)} (${a.snapshot.bytes} bytes, ${a.snapshot.tree.nodes.size} nodes)`);
+          this.log('info', `Getting a snapshot from leader 0x${a.zxid.toString(16)} (${a.snapshot.bytes} bytes, ${a.snapshot.tree.nodeCount} nodes)`);
           break;
         case 'apply':
           if (this.status.state === 'observing') this.opts.server.stats.metrics.inc('learner_commit_received_count');
@@ -372,7 +372,7 @@ export class ObserverPeer {
     if (state.lastZxid !== zxid) throw new Error(`TRUNC to ${hexZxid(zxid)}: the data directory reloads to ${hexZxid(state.lastZxid)}`);
     this.opts.server.resetState({ tree: state.tree, sessions: state.sessions, lastZxid: zxid });
     this.initConfigNode();
-    this.log('info', `Truncated to ${hexZxid(zxid)}: ${state.tree.nodes.size} nodes, ${state.sessions.size} sessions reloaded`);
+    this.log('info', `Truncated to ${hexZxid(zxid)}: ${state.tree.nodeCount} nodes, ${state.sessions.size} sessions reloaded`);
   }
 
   /** The tree as it is now (at `zxid`), as ZooKeeper's learner snapshots at NEWLEADER after SNAP. */

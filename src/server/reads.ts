@@ -65,7 +65,7 @@ export class Reads {
         if (node === undefined) return fail(Code.NoNode);
         if (!this.canRead(node.acl, ctx)) return fail(Code.NoAuth);
         if (req.watch) tree.addChildWatch(req.path, ctx.watcher);
-        const children = node.children ?? [];
+        const children = tree.childNames(req.path);
         if (req.type === OpCode.getChildren) return ok({ kind: 'children', children });
         return ok({ kind: 'children2', children, stat: tree.statOf(node) });
       }

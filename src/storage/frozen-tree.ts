@@ -14,10 +14,12 @@
 // node that existed at Z is found exactly once, with its fields as at Z.
 // Cost: one pre-image per node first changed while the snapshot runs; reading a node's children
 // copies its child names (one array, bounded by its fan-out).
+// Both views read the tree through its public API only (get, childNames, entries), and keep
+// copies of what the tree hands over (it may be a transient object).
 import assert from 'node:assert/strict';
 import { baseName, parentOf } from '../protocol/paths.js';
 import type { DataTree, NodeChangeObserver } from '../tree/data-tree.js';
-import { ZNode } from '../tree/znode.js';
+import type { ZNode } from '../tree/znode.js';
 
 /** What a snapshot walk reads: nodes, child names and every node's ACL list, all as of `zxid`. */
 export interface TreeView {
@@ -28,7 +30,7 @@ export interface TreeView {
   /** A superset of the child names at `zxid`: names that `get` reads as absent may be in it. */
   childNames(path: string): string[];
   /** Every node as of `zxid`, some maybe more than once, for collecting the ACL lists in use. */
-  nodes(): Iterator<ZNode>;
+  allNodes(): Iterator<ZNode>;
   /** How many nodes were copied because they changed while the view was open. */
   readonly preserved: number;
   close(): void;
@@ -46,33 +48,36 @@ export class StillTree implements TreeView {
   }
 
   get(path: string): ZNode | undefined {
-    return this.tree.nodes.get(path);
+    return this.tree.get(path);
   }
 
   childNames(path: string): string[] {
-    const kids = this.tree.nodes.get(path)?.children;
-    return kids === null || kids === undefined || kids.size === 0 ? NO_NAMES : Array.from(kids);
+    return this.tree.childNames(path);
   }
 
-  nodes(): Iterator<ZNode> {
-    return this.tree.nodes.values();
+  *allNodes(): Iterator<ZNode> {
+    for (const [, n] of this.tree.entries()) yield n;
   }
 
   close(): void {}
 }
 
-/** Shared by every leaf: never written to. */
-const NO_NAMES: string[] = [];
-
+/** A copy of the node's fields (the tree may hand over a transient object). */
 function preImage(n: ZNode): ZNode {
-  const c = new ZNode(n.data, n.acl, n.czxid, n.ctime, n.ephemeralOwner);
-  c.mzxid = n.mzxid;
-  c.pzxid = n.pzxid;
-  c.mtime = n.mtime;
-  c.version = n.version;
-  c.cversion = n.cversion;
-  c.aversion = n.aversion;
-  return c; // children are read through the view, never from a pre-image
+  return {
+    data: n.data,
+    acl: n.acl,
+    czxid: n.czxid,
+    mzxid: n.mzxid,
+    pzxid: n.pzxid,
+    ctime: n.ctime,
+    mtime: n.mtime,
+    version: n.version,
+    cversion: n.cversion,
+    aversion: n.aversion,
+    ephemeralOwner: n.ephemeralOwner,
+    numChildren: n.numChildren, // children are read through the view, never from a pre-image
+  };
 }
 
 export class FrozenTree implements TreeView, NodeChangeObserver {
@@ -112,22 +117,22 @@ export class FrozenTree implements TreeView, NodeChangeObserver {
     assert.ok(this.open, 'frozen view read after close');
     const p = this.pre.get(path);
     if (p !== undefined) return p;
-    const n = this.tree.nodes.get(path);
+    const n = this.tree.get(path);
     return n !== undefined && n.czxid <= this.zxid ? n : undefined;
   }
 
   childNames(path: string): string[] {
-    const kids = this.tree.nodes.get(path)?.children ?? null;
+    const names = this.tree.childNames(path);
     const gone = this.deleted.get(path);
-    if (gone === undefined) return kids === null || kids.size === 0 ? NO_NAMES : Array.from(kids);
-    const names = kids === null ? [] : Array.from(kids);
-    for (const name of gone) if (kids === null || !kids.has(name)) names.push(name);
+    if (gone === undefined) return names;
+    const live = new Set(names);
+    for (const name of gone) if (!live.has(name)) names.push(name);
     return names;
   }
 
   /** Live nodes not changed since zxid (at the moment the iterator reaches them), then pre-images. */
-  nodes(): Iterator<ZNode> {
-    const live = this.tree.nodes.entries();
+  allNodes(): Iterator<ZNode> {
+    const live = this.tree.entries();
     let copies: Iterator<ZNode> | null = null;
     const next = (): IteratorResult<ZNode> => {
       if (copies === null) {

@@ -56,9 +56,5 @@ function repairAcl(tree: DataTree, txn: Txn, rc: TxnResult): void {
   ) {
     return;
   }
-  const existing = tree.get(txn.path);
-  if (existing !== undefined) {
-    tree.changeObserver?.beforeChange(txn.path, existing, false);
-    existing.acl = tree.acls.intern(txn.acl);
-  }
+  tree.resetAcl(txn.path, txn.acl);
 }

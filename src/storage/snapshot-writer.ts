@@ -143,7 +143,7 @@ export class SnapshotSerializer {
           this.w.long(id).int(timeoutMs);
           if (!more()) return false;
         }
-        this.aclScan = this.view.nodes();
+        this.aclScan = this.view.allNodes();
         this.phase = 'aclScan';
         return true;
       case 'aclScan':

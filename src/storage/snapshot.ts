@@ -11,11 +11,9 @@ import { JuteDecodeError, JuteReader } from '../protocol/jute.js';
 import { readAclList, type ACL } from '../protocol/records.js';
 import { OPEN_ACL_UNSAFE } from '../tree/acl-cache.js';
 import { DataTree } from '../tree/data-tree.js';
-import { ZNode } from '../tree/znode.js';
 import { adler32 } from './adler32.js';
 import { FILE_HEADER_BYTES, FORMAT_VERSION, SNAP_MAGIC, fsyncDirAsync, snapshotName } from './data-files.js';
 import type { ZxidDigest } from './snapshot-writer.js';
-import { type LastParent, registerNode } from './tree-build.js';
 
 export { serializeSnapshot, type SerializeOptions, type ZxidDigest } from './snapshot-writer.js';
 
@@ -129,10 +127,9 @@ function parseUnchecked(buf: Buffer, file: string, opts: ParseOptions): Snapshot
     if (list === null) throw snapError(file, `ACL table entry ${id} has no list`);
     acls.set(id, tree.acls.intern(list));
   }
-  tree.nodes.clear();
+  tree.clear();
   const every = opts.onProgress === undefined ? 0 : Math.max(1, opts.progressEvery ?? 100_000);
   let count = 0;
-  const lastParent: LastParent = { path: null, node: undefined };
   for (let path = r.ustring(); path !== '/'; path = r.ustring()) {
     const data = r.bufferCopy();
     const aclId = r.long();
@@ -140,21 +137,21 @@ function parseUnchecked(buf: Buffer, file: string, opts: ParseOptions): Snapshot
     if (acl === undefined) throw snapError(file, `node ${path || '/'} refers to ACL ${aclId}, which the ACL table lacks`);
     const czxidAt = r.offset;
     const czxid = r.long();
-    const node = new ZNode(data, acl, czxid, 0, NO_OWNER);
     const mzxidAt = r.offset;
-    node.mzxid = longOrSame(r, czxid, czxidAt);
-    node.ctime = longAsNumber(r);
-    node.mtime = longAsNumber(r);
-    node.version = r.int();
-    node.cversion = r.int();
-    node.aversion = r.int();
-    node.ephemeralOwner = longOrZero(r);
-    node.pzxid = longOrSame(r, czxid, czxidAt, node.mzxid, mzxidAt);
-    const err = registerNode(tree, path === '' ? '/' : path, node, lastParent);
+    const mzxid = longOrSame(r, czxid, czxidAt);
+    const ctime = longAsNumber(r);
+    const mtime = longAsNumber(r);
+    const version = r.int();
+    const cversion = r.int();
+    const aversion = r.int();
+    const ephemeralOwner = longOrZero(r);
+    const pzxid = longOrSame(r, czxid, czxidAt, mzxid, mzxidAt);
+    const fields = { data, acl, czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner };
+    const err = tree.loadNode(path === '' ? '/' : path, fields);
     if (err !== null) throw snapError(file, err);
     if (every > 0 && ++count % every === 0) opts.onProgress!(count);
   }
-  if (!tree.nodes.has('/')) throw snapError(file, 'no root node');
+  if (!tree.has('/')) throw snapError(file, 'no root node');
   tree.resetDigest();
   checkSeal(buf, r, file, seal);
   let digest: ZxidDigest | null = null;

@@ -3,17 +3,44 @@
 // every replica applies the same txns in the same order and reaches the same tree. Apply never
 // throws for a txn that does not fit the tree (as on replay over a fuzzy snapshot): it reports
 // the ZooKeeper error code in the result, as ZooKeeper's DataTree does.
+//
+// How nodes are stored is this file's own business: everyone else reads and loads the tree
+// through this API only (so the storage can change without touching them).
+//   get(path): ZNode | undefined        a node's fields and numChildren, READ-ONLY and as of the
+//                                       call (it may be a fresh copy or the tree's own object)
+//   has(path): boolean
+//   childNames(path): string[]          a fresh array (insertion order); [] for a leaf or no node
+//   statOf(node: ZNode): Stat           the Stat clients see for a node from get
+//   nodeCount: number
+//   paths(): IterableIterator<string>   every path, order unspecified
+//   entries(): IterableIterator<[string, ZNode]>   every node, order unspecified
+//       Both iterators may be advanced across changes to the tree (FrozenTree does, while a
+//       snapshot is written): a node present throughout is seen exactly once, one deleted before
+//       it is reached is not seen, one added meanwhile may or may not be.
+//   allChildrenNumber(path), approximateDataSize(), ephemeralsOf(sessionId), quotaFor(path)
+//   processTxn(hdr, txn, digest?): TxnResult   the only way nodes change once loaded (plus
+//       setCversionPzxid, setConfigNode and resetAcl, which ZooKeeper also does outside txns)
+// Loading (a snapshot file, a leader's SNAP stream):
+//   clear()                             no nodes at all (not even "/"), indexes emptied
+//   loadNode(path, fields: NodeFields): string | null
+//                                       puts a node under its parent (which must be there:
+//                                       snapshots are in pre-order) and in the ephemeral,
+//                                       container or TTL index; returns what is wrong instead.
+//                                       fields.acl should come from tree.acls.intern.
+//   resetDigest(), rebuildQuotas()      once the nodes are in
+// Tree-internal (src/tree): digestState(path) for PendingDigests.
+// changeObserver (NodeChangeObserver) is told before a node changes in place or goes.
 import { Code } from '../protocol/codes.js';
 import { EventType, OpCode } from '../protocol/opcodes.js';
 import { baseName, parentOf } from '../protocol/paths.js';
 import type { ACL, Stat } from '../protocol/records.js';
 import { AclCache, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl-cache.js';
-import { DIGEST_VERSION, DigestSum, digestCrcOf, digestExcluded, statDigest, type TxnDigest, type ZxidDigest } from './digest.js';
+import { DIGEST_VERSION, DigestSum, digestCrcOf, digestExcluded, statDigest, type DigestState, type TxnDigest, type ZxidDigest } from './digest.js';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlOwner } from './ephemeral-type.js';
 import type { Txn, TxnHeader } from './txn.js';
 import { LIMIT_NODE, QUOTA_ROOT, QuotaIndex, STAT_NODE, StatsTrack, limitPath, statPath } from './quota.js';
 import { WatchManager, WatchMode, type Watcher } from './watch-manager.js';
-import { ZNode } from './znode.js';
+import { type NodeFields, type ZNode, nodeStat } from './znode.js';
 
 export interface TxnResult {
   type: number;
@@ -24,9 +51,67 @@ export interface TxnResult {
 }
 
 /**
+ * A node as the tree keeps it (today: one object per node, its child names in a Set). Only this
+ * file sees it; get hands it out typed as the read-only ZNode.
+ */
+class StoredNode implements ZNode {
+  data: Buffer | null;
+  acl: readonly ACL[];
+  czxid: bigint;
+  mzxid: bigint;
+  pzxid: bigint;
+  ctime: number;
+  mtime: number;
+  version = 0;
+  cversion = 0;
+  aversion = 0;
+  ephemeralOwner: bigint;
+  children: Set<string> | null = null;
+  /** CRC32 of the node's path and data, where its digest resumes (digest.ts). */
+  digestCrc = 0;
+  /** The node's digest as of its last change (int32 bits of the unsigned value). */
+  digest = 0;
+
+  constructor(data: Buffer | null, acl: readonly ACL[], zxid: bigint, time: number, ephemeralOwner: bigint) {
+    this.data = data;
+    this.acl = acl;
+    this.czxid = zxid;
+    this.mzxid = zxid;
+    this.pzxid = zxid;
+    this.ctime = time;
+    this.mtime = time;
+    this.ephemeralOwner = ephemeralOwner;
+  }
+
+  static from(f: NodeFields): StoredNode {
+    const n = new StoredNode(f.data, f.acl, f.czxid, f.ctime, f.ephemeralOwner);
+    n.mzxid = f.mzxid;
+    n.pzxid = f.pzxid;
+    n.mtime = f.mtime;
+    n.version = f.version;
+    n.cversion = f.cversion;
+    n.aversion = f.aversion;
+    return n;
+  }
+
+  get numChildren(): number {
+    return this.children === null ? 0 : this.children.size;
+  }
+
+  addChild(name: string): void {
+    (this.children ??= new Set()).add(name);
+  }
+
+  removeChild(name: string): void {
+    this.children?.delete(name);
+  }
+}
+
+/**
  * Told before a znode changes in place or is deleted. Storage sets one while it writes a snapshot
  * across event-loop turns, to keep each node as it was when the snapshot started (copy-on-write,
  * src/storage/frozen-tree.ts). Creates need no notice: a node created later has a later czxid.
+ * `node` is the node as it is before the change; it may be a transient object: keep a copy.
  */
 export interface NodeChangeObserver {
   beforeChange(path: string, node: ZNode, deleting: boolean): void;
@@ -44,7 +129,15 @@ const DIGEST_LOG_INTERVAL = 128n;
 const DIGEST_LOG_LIMIT = 1024;
 
 export class DataTree {
-  readonly nodes = new Map<string, ZNode>();
+  /** path → node: nobody outside this file reads it (see the API at the top). */
+  private readonly byPath = new Map<string, StoredNode>();
+  /**
+   * loadNode's last parent: a snapshot lists siblings one after another, so most nodes find
+   * their parent here without a lookup in the map (a cache miss for most of a million-node
+   * tree). Only a node that is in the map; forgotten when that node leaves it.
+   */
+  private loadParentPath: string | null = null;
+  private loadParent: StoredNode | null = null;
   readonly ephemerals = new Map<bigint, Set<string>>();
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
@@ -70,18 +163,18 @@ export class DataTree {
     this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
     this.digestEnabled = opts.digestEnabled ?? true;
     const empty = Buffer.alloc(0);
-    const root = new ZNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
-    const proc = new ZNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
-    const quota = new ZNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
-    const config = new ZNode(empty, READ_ACL_UNSAFE, 0n, 0, 0n);
+    const root = new StoredNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
+    const proc = new StoredNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
+    const quota = new StoredNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
+    const config = new StoredNode(empty, READ_ACL_UNSAFE, 0n, 0, 0n);
     config.aversion = -1; // ZooKeeper sets its ACL with version -1 (DataTree.addConfigNode)
     root.addChild('zookeeper');
     proc.addChild('quota');
     proc.addChild('config');
-    this.nodes.set('/', root);
-    this.nodes.set(ZOOKEEPER_PATH, proc);
-    this.nodes.set(QUOTA_PATH, quota);
-    this.nodes.set(CONFIG_PATH, config);
+    this.byPath.set('/', root);
+    this.byPath.set(ZOOKEEPER_PATH, proc);
+    this.byPath.set(QUOTA_PATH, quota);
+    this.byPath.set(CONFIG_PATH, config);
     this.resetDigest();
   }
 
@@ -96,7 +189,7 @@ export class DataTree {
   resetDigest(): void {
     if (!this.digestEnabled) return;
     this.digestSum.set(0n);
-    for (const [path, node] of this.nodes) {
+    for (const [path, node] of this.byPath) {
       if (digestExcluded(path)) continue;
       node.digestCrc = digestCrcOf(path, node.data);
       node.digest = statDigest(node.digestCrc, node) | 0;
@@ -105,12 +198,12 @@ export class DataTree {
   }
 
   /** Before a node's stat or data changes, or it goes (NodeHashMap.preChange, remove). */
-  private digestOut(path: string, node: ZNode): void {
+  private digestOut(path: string, node: StoredNode): void {
     if (this.digestEnabled && !digestExcluded(path)) this.digestSum.remove(node.digest >>> 0);
   }
 
   /** After a node changed, or is new (postChange, put); `dataChanged` when its data is new. */
-  private digestIn(path: string, node: ZNode, dataChanged: boolean): void {
+  private digestIn(path: string, node: StoredNode, dataChanged: boolean): void {
     if (!this.digestEnabled || digestExcluded(path)) return;
     if (dataChanged) node.digestCrc = digestCrcOf(path, node.data);
     node.digest = statDigest(node.digestCrc, node) | 0;
@@ -135,30 +228,77 @@ export class DataTree {
     this.onDigestMismatch?.(zxid, expected, actual, this.digestMismatches);
   }
 
+  /**
+   * The cached digest fields of a node, a fresh object (PendingDigests builds on it; for
+   * src/tree only). Undefined when the node is missing.
+   */
+  digestState(path: string): DigestState | undefined {
+    const n = this.byPath.get(path);
+    if (n === undefined) return undefined;
+    const excluded = digestExcluded(path);
+    return {
+      data: n.data,
+      czxid: n.czxid,
+      mzxid: n.mzxid,
+      pzxid: n.pzxid,
+      ctime: n.ctime,
+      mtime: n.mtime,
+      version: n.version,
+      cversion: n.cversion,
+      aversion: n.aversion,
+      ephemeralOwner: n.ephemeralOwner,
+      crc: excluded ? 0 : n.digestCrc,
+      digest: excluded ? 0 : n.digest >>> 0,
+    };
+  }
+
+  // --- reading (the API at the top) ----------------------------------------------------------
+
   /** The Stat clients see for a node. */
   statOf(node: ZNode): Stat {
-    return node.stat(this.extendedTypesEnabled);
+    return nodeStat(node, this.extendedTypesEnabled);
   }
 
   private statOrNull(path: string): Stat | null {
-    const n = this.nodes.get(path);
+    const n = this.byPath.get(path);
     return n === undefined ? null : this.statOf(n);
   }
 
+  /** The node at `path`: read-only, as of this call (see ZNode). */
   get(path: string): ZNode | undefined {
-    return this.nodes.get(path);
+    return this.byPath.get(path);
+  }
+
+  has(path: string): boolean {
+    return this.byPath.has(path);
+  }
+
+  /** The names of the node's children, a fresh array; [] for a leaf or a missing node. */
+  childNames(path: string): string[] {
+    const kids = this.byPath.get(path)?.children;
+    return kids === null || kids === undefined ? [] : Array.from(kids);
   }
 
   get nodeCount(): number {
-    return this.nodes.size;
+    return this.byPath.size;
+  }
+
+  /** Every path, order unspecified (see the top of the file for changes while iterating). */
+  paths(): IterableIterator<string> {
+    return this.byPath.keys();
+  }
+
+  /** Every node with its path, order unspecified; the nodes are read-only (see ZNode). */
+  entries(): IterableIterator<[string, ZNode]> {
+    return this.byPath.entries();
   }
 
   /** Descendants of `path`, not counting itself (getAllChildrenNumber). */
   allChildrenNumber(path: string): number {
-    if (path === '/') return this.nodes.size - 1;
+    if (path === '/') return this.byPath.size - 1;
     const prefix = path + '/';
     let n = 0;
-    for (const k of this.nodes.keys()) if (k.startsWith(prefix)) n++;
+    for (const k of this.byPath.keys()) if (k.startsWith(prefix)) n++;
     return n;
   }
 
@@ -169,8 +309,72 @@ export class DataTree {
   /** Sum of path lengths and data lengths, as ZooKeeper's approximateDataSize. */
   approximateDataSize(): number {
     let n = 0;
-    for (const [path, node] of this.nodes) n += path.length + (node.data === null ? 0 : node.data.length);
+    for (const [path, node] of this.byPath) n += path.length + (node.data === null ? 0 : node.data.length);
     return n;
+  }
+
+  // --- loading (a snapshot file, a leader's SNAP stream) ----------------------------------------
+
+  /** Leaves no node at all, not even the root, and empty indexes: what loadNode starts from. */
+  clear(): void {
+    this.byPath.clear();
+    this.ephemerals.clear();
+    this.containers.clear();
+    this.ttls.clear();
+    this.quotas.clear();
+    this.loadParentPath = null;
+    this.loadParent = null;
+    if (this.digestEnabled) this.digestSum.set(0n);
+  }
+
+  /**
+   * Puts a node read from a snapshot in, the way DataTree.deserialize does: linked under its
+   * parent (which must already be there: snapshots are in pre-order) and entered in the
+   * ephemeral, container or TTL index its ephemeralOwner selects. A path already there is
+   * replaced. The digest and quotas are not kept up: call resetDigest and rebuildQuotas once
+   * every node is in. Returns what is wrong instead when the path cannot go in.
+   */
+  loadNode(path: string, fields: NodeFields): string | null {
+    const node = StoredNode.from(fields);
+    if (path !== '/') {
+      if (!path.startsWith('/') || path.endsWith('/')) return `invalid node path "${path}"`;
+      const parentPath = parentOf(path);
+      let parent: StoredNode | null | undefined = this.loadParentPath === parentPath ? this.loadParent : undefined;
+      if (parent === undefined || parent === null) {
+        parent = this.byPath.get(parentPath);
+        if (parent === undefined) return `Invalid Datatree, unable to find parent ${parentPath} of path ${path}`;
+        this.loadParentPath = parentPath;
+        this.loadParent = parent;
+      }
+      parent.addChild(baseName(path));
+    }
+    this.byPath.set(path, node);
+    if (this.loadParentPath === path) this.loadParent = node; // a path listed twice: the new node wins
+    if (path !== '/') this.index(path, node.ephemeralOwner);
+    return null;
+  }
+
+  /** Enters a node in the ephemeral, container or TTL index its owner selects. */
+  private index(path: string, ephemeralOwner: bigint): void {
+    switch (ephemeralKind(ephemeralOwner, this.extendedTypesEnabled)) {
+      case 'container':
+        this.containers.add(path);
+        break;
+      case 'ttl':
+        this.ttls.add(path);
+        break;
+      case 'normal': {
+        let set = this.ephemerals.get(ephemeralOwner);
+        if (set === undefined) {
+          set = new Set();
+          this.ephemerals.set(ephemeralOwner, set);
+        }
+        set.add(path);
+        break;
+      }
+      default:
+        break;
+    }
   }
 
   /**
@@ -252,7 +456,7 @@ export class DataTree {
 
   /** DataTree.setCversionPzxid: raises a node's cversion (-1: by one) with its pzxid; false if it is missing. */
   setCversionPzxid(path: string, newCversion: number, zxid: bigint): boolean {
-    const node = this.nodes.get(path);
+    const node = this.byPath.get(path);
     if (node === undefined) return false;
     if (newCversion === -1) newCversion = node.cversion + 1;
     if (newCversion > node.cversion) {
@@ -296,7 +500,7 @@ export class DataTree {
     rc: TxnResult,
   ): number {
     const parentPath = parentOf(path);
-    const parent = this.nodes.get(parentPath);
+    const parent = this.byPath.get(parentPath);
     if (parent === undefined) return Code.NoNode;
     const name = baseName(path);
     if (parent.children?.has(name)) return Code.NodeExists;
@@ -308,29 +512,11 @@ export class DataTree {
       parent.pzxid = zxid;
       this.digestIn(parentPath, parent, false);
     }
-    const node = new ZNode(data, this.acls.intern(acl), zxid, time, ephemeralOwner);
+    const node = new StoredNode(data, this.acls.intern(acl), zxid, time, ephemeralOwner);
     parent.addChild(name);
-    this.nodes.set(path, node);
+    this.byPath.set(path, node);
     this.digestIn(path, node, true);
-    switch (ephemeralKind(ephemeralOwner, this.extendedTypesEnabled)) {
-      case 'container':
-        this.containers.add(path);
-        break;
-      case 'ttl':
-        this.ttls.add(path);
-        break;
-      case 'normal': {
-        let set = this.ephemerals.get(ephemeralOwner);
-        if (set === undefined) {
-          set = new Set();
-          this.ephemerals.set(ephemeralOwner, set);
-        }
-        set.add(path);
-        break;
-      }
-      default:
-        break;
-    }
+    this.index(path, ephemeralOwner);
     if (parentPath.startsWith(QUOTA_ROOT)) {
       if (name === LIMIT_NODE) this.quotas.add(parentPath.substring(QUOTA_ROOT.length));
       if (name === STAT_NODE) this.recountQuota(parentPath.substring(QUOTA_ROOT.length));
@@ -348,9 +534,9 @@ export class DataTree {
    */
   private deleteNode(path: string, zxid: bigint): number {
     const parentPath = parentOf(path);
-    const parent = this.nodes.get(parentPath);
+    const parent = this.byPath.get(parentPath);
     if (parent === undefined) return Code.NoNode;
-    const node = this.nodes.get(path);
+    const node = this.byPath.get(path);
     this.changeObserver?.beforeChange(parentPath, parent, false);
     if (node !== undefined) this.changeObserver?.beforeChange(path, node, true);
     parent.removeChild(baseName(path));
@@ -361,7 +547,11 @@ export class DataTree {
     }
     if (node === undefined) return Code.NoNode;
     this.digestOut(path, node);
-    this.nodes.delete(path);
+    this.byPath.delete(path);
+    if (this.loadParent === node) {
+      this.loadParentPath = null;
+      this.loadParent = null;
+    }
     switch (ephemeralKind(node.ephemeralOwner, this.extendedTypesEnabled)) {
       case 'container':
         this.containers.delete(path);
@@ -398,7 +588,7 @@ export class DataTree {
   }
 
   private setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: number, rc: TxnResult): number {
-    const node = this.nodes.get(path);
+    const node = this.byPath.get(path);
     if (node === undefined) return Code.NoNode;
     this.changeObserver?.beforeChange(path, node, false);
     const bytesDiff = (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length);
@@ -415,7 +605,7 @@ export class DataTree {
   }
 
   private setAcl(path: string, acl: readonly ACL[], version: number, rc: TxnResult): number {
-    const node = this.nodes.get(path);
+    const node = this.byPath.get(path);
     if (node === undefined) return Code.NoNode;
     this.changeObserver?.beforeChange(path, node, false);
     node.acl = this.acls.intern(acl);
@@ -424,6 +614,17 @@ export class DataTree {
     this.digestIn(path, node, false);
     rc.stat = this.statOf(node);
     return Code.OK;
+  }
+
+  /**
+   * Sets a node's ACL outside any txn, its stat as it is: a create replayed over a fuzzy
+   * snapshot that finds its node takes the txn's ACL (src/storage/replay.ts).
+   */
+  resetAcl(path: string, acl: readonly ACL[]): void {
+    const node = this.byPath.get(path);
+    if (node === undefined) return;
+    this.changeObserver?.beforeChange(path, node, false);
+    node.acl = this.acls.intern(acl);
   }
 
   /** Deletes a closed session's ephemerals (the txn's list, else what the tree knows). */
@@ -439,8 +640,8 @@ export class DataTree {
   quotaFor(path: string): { prefix: string; limits: StatsTrack; usage: StatsTrack } | null {
     const prefix = this.quotas.maxPrefix(path);
     if (prefix === null) return null;
-    const limits = this.nodes.get(limitPath(prefix));
-    const usage = this.nodes.get(statPath(prefix));
+    const limits = this.byPath.get(limitPath(prefix));
+    const usage = this.byPath.get(statPath(prefix));
     if (limits === undefined || usage === undefined) return null;
     return { prefix, limits: new StatsTrack(limits.data?.toString('utf8') ?? ''), usage: new StatsTrack(usage.data?.toString('utf8') ?? '') };
   }
@@ -448,7 +649,7 @@ export class DataTree {
   private updateQuotaStat(path: string, bytesDiff: bigint, countDiff: bigint): void {
     const prefix = this.quotas.maxPrefix(path);
     if (prefix === null) return;
-    const node = this.nodes.get(statPath(prefix));
+    const node = this.byPath.get(statPath(prefix));
     if (node === undefined) return;
     this.changeObserver?.beforeChange(statPath(prefix), node, false);
     const st = new StatsTrack(node.data?.toString('utf8') ?? '');
@@ -459,12 +660,12 @@ export class DataTree {
 
   /** Sets a quota's usage from the subtree it covers (node count including itself, data bytes). */
   private recountQuota(path: string): void {
-    const node = this.nodes.get(statPath(path));
+    const node = this.byPath.get(statPath(path));
     if (node === undefined) return;
     let count = 0n;
     let bytes = 0n;
     const walk = (p: string): void => {
-      const n = this.nodes.get(p);
+      const n = this.byPath.get(p);
       if (n === undefined) return;
       count++;
       bytes += BigInt(n.data === null ? 0 : n.data.length);
@@ -481,7 +682,7 @@ export class DataTree {
   /** After loading a tree from disk: find every quota and recount its usage (setupQuota). */
   rebuildQuotas(): void {
     const suffix = `/${LIMIT_NODE}`;
-    for (const p of this.nodes.keys()) {
+    for (const p of this.byPath.keys()) {
       if (!p.startsWith(QUOTA_ROOT + '/') || !p.endsWith(suffix)) continue;
       const real = p.substring(QUOTA_ROOT.length, p.length - suffix.length);
       this.quotas.add(real);
@@ -522,18 +723,18 @@ export class DataTree {
     lists: { data: string[]; exist: string[]; child: string[]; persistent: string[]; recursive: string[] },
   ): void {
     for (const path of lists.data) {
-      const node = this.nodes.get(path);
+      const node = this.byPath.get(path);
       if (node === undefined) w.process(EventType.NodeDeleted, path, -1n, null);
       else if (node.mzxid > relativeZxid) w.process(EventType.NodeDataChanged, path, -1n, node.acl);
       else this.dataWatches.add(path, w, WatchMode.STANDARD);
     }
     for (const path of lists.exist) {
-      const node = this.nodes.get(path);
+      const node = this.byPath.get(path);
       if (node !== undefined) w.process(EventType.NodeCreated, path, -1n, node.acl);
       else this.dataWatches.add(path, w, WatchMode.STANDARD);
     }
     for (const path of lists.child) {
-      const node = this.nodes.get(path);
+      const node = this.byPath.get(path);
       if (node === undefined) w.process(EventType.NodeDeleted, path, -1n, null);
       else if (node.pzxid > relativeZxid) w.process(EventType.NodeChildrenChanged, path, -1n, node.acl);
       else this.childWatches.add(path, w, WatchMode.STANDARD);

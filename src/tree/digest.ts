@@ -3,14 +3,14 @@
 // version, cversion, aversion as ints; ephemeralOwner), summed mod 2^64. Nodes under
 // /zookeeper/ count 0 (/zookeeper itself counts); the root is hashed with path "".
 // DataTree keeps the sum up to date on every change (NodeHashMapImpl's preChange/postChange);
-// `treeDigest` computes it from scratch, for checks. Each node caches its digest (`ZNode.digest`,
-// as Java's DataNode does: taking it out of the sum before a change costs nothing) and the CRC32
-// of its path and data (`ZNode.digestCrc`), where its digest resumes: a change of stat alone (a
-// parent's cversion and pzxid on every create) costs one CRC32 over 60 bytes, whatever the data.
+// `treeDigest` computes it from scratch, for checks. The tree caches each node's digest (as Java's
+// DataNode does: taking it out of the sum before a change costs nothing) and the CRC32 of its
+// path and data, where its digest resumes (DataTree.digestState hands both out): a change of stat
+// alone (a parent's cversion and pzxid on every create) costs one CRC32 over 60 bytes, whatever
+// the data.
 // Short inputs (paths, stats, small data) are summed in JS: a call of zlib's crc32 costs more
 // than the whole sum of 60 bytes; longer ones go to zlib, which is faster per byte.
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import type { ZNode } from './znode.js';
 
 /** DigestCalculator.DIGEST_VERSION. */
 export const DIGEST_VERSION = 2;
@@ -33,6 +33,12 @@ export interface DigestFields {
   cversion: number;
   aversion: number;
   ephemeralOwner: bigint;
+}
+
+/** A node's digest fields with its cached CRC32 of path and data and its digest (unsigned; both 0 under /zookeeper/). */
+export interface DigestState extends DigestFields {
+  crc: number;
+  digest: number;
 }
 
 const ZOOKEEPER_SUBTREE = '/zookeeper/';
@@ -126,9 +132,9 @@ export function nodeDigest(path: string, n: DigestFields): number {
 }
 
 /** The digest of every node of the tree, from scratch: what the incremental one must equal. */
-export function treeDigest(tree: { readonly nodes: ReadonlyMap<string, ZNode> }): bigint {
+export function treeDigest(tree: { entries(): Iterable<[string, DigestFields]> }): bigint {
   const sum = new DigestSum();
-  for (const [path, node] of tree.nodes) sum.add(nodeDigest(path, node));
+  for (const [path, node] of tree.entries()) sum.add(nodeDigest(path, node));
   return sum.value;
 }
 

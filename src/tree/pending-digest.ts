@@ -14,15 +14,12 @@
 import { OpCode } from '../protocol/opcodes.js';
 import { parentOf } from '../protocol/paths.js';
 import type { DataTree } from './data-tree.js';
-import { DIGEST_VERSION, DigestSum, digestCrcOf, digestExcluded, statDigest, type DigestFields, type TxnDigest } from './digest.js';
+import { DIGEST_VERSION, DigestSum, digestCrcOf, digestExcluded, statDigest, type DigestState, type TxnDigest } from './digest.js';
 import { CONTAINER_EPHEMERAL_OWNER, ttlOwner } from './ephemeral-type.js';
 import type { Txn, TxnHeader } from './txn.js';
 
-interface NodeState extends DigestFields {
-  crc: number;
-  /** Its digest (unsigned) as the fields stand. */
-  digest: number;
-}
+/** A node's digest fields, its crc and its digest (unsigned) as the fields stand. */
+type NodeState = DigestState;
 
 interface Pending {
   zxid: bigint;
@@ -117,23 +114,7 @@ export class PendingDigests {
       if (p.zxid > this.tree.lastProcessedZxid) return p.node;
       this.overlay.delete(path); // applied: the tree has it now
     }
-    const n = this.tree.get(path);
-    if (n === undefined) return null;
-    const excluded = digestExcluded(path);
-    return {
-      data: n.data,
-      czxid: n.czxid,
-      mzxid: n.mzxid,
-      pzxid: n.pzxid,
-      ctime: n.ctime,
-      mtime: n.mtime,
-      version: n.version,
-      cversion: n.cversion,
-      aversion: n.aversion,
-      ephemeralOwner: n.ephemeralOwner,
-      crc: excluded ? 0 : n.digestCrc, // both kept by the tree (digests are on here)
-      digest: excluded ? 0 : n.digest >>> 0,
-    };
+    return this.tree.digestState(path) ?? null; // a fresh copy, with the tree's cached crc and digest
   }
 
   private exists(path: string): boolean {

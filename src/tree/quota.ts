@@ -64,6 +64,10 @@ export class QuotaIndex {
     this.paths.delete(path);
   }
 
+  clear(): void {
+    this.paths.clear();
+  }
+
   get size(): number {
     return this.paths.size;
   }

@@ -99,7 +99,7 @@ async function populate(c: TestClient, prefix: string): Promise<void> {
 
 /** Path → data, for comparing trees. */
 function contents(tree: ZkServer['tree']): Map<string, string> {
-  return new Map([...tree.nodes].map(([p, n]) => [p, Buffer.from(n.data ?? []).toString('hex')] as const).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return new Map([...tree.entries()].map(([p, n]) => [p, Buffer.from(n.data ?? []).toString('hex')] as const).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 function sessionsOf(server: ZkServer): Map<bigint, number> {
@@ -162,7 +162,7 @@ describe('AdminServer snapshot and restore, as ZooKeeper 3.9', () => {
       const img = readSnapshotImage(bytes);
       assert.equal(img.problem, null);
       assert.ok(img.seals.length >= 2 && img.seals.every((x) => x.ok));
-      assert.deepEqual(new Set(img.nodes.map((n) => n.path || '/')), new Set(s.server.tree.nodes.keys()));
+      assert.deepEqual(new Set(img.nodes.map((n) => n.path || '/')), new Set(s.server.tree.paths()));
       const missing = javaMissing();
       if (missing === null) {
         const file = join(s.dir, 'streamed.snapshot');
@@ -296,7 +296,7 @@ describe('AdminServer snapshot and restore, as ZooKeeper 3.9', () => {
       } finally {
         await c2.close();
       }
-      assert.ok(b.server.tree.nodes.has('/a/n1') && b.server.tree.nodes.has('/w/49'));
+      assert.ok(b.server.tree.has('/a/n1') && b.server.tree.has('/w/49'));
       const expected = contents(b.server.tree);
       const data = await b.recovered();
       try {

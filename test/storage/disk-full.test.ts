@@ -153,7 +153,7 @@ test('disk full under a running server: writes fail unacknowledged, reads go on,
       assert.equal(dataOf(r), data, path);
     }
     for (const path of ['/b/c', '/m', '/full0', '/full19']) assert.equal((await s.client.request(getData(path))).err, Code.NoNode, path);
-    const user = [...s.server.tree.nodes.keys()].filter((p) => !p.startsWith('/zookeeper') && p !== '/');
+    const user = [...s.server.tree.paths()].filter((p) => !p.startsWith('/zookeeper') && p !== '/');
     assert.deepEqual(user.sort(), [...acked.keys()].sort());
   } finally {
     await close(s);

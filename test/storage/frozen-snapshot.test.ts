@@ -102,8 +102,8 @@ class Probe implements TreeView {
     this.on(`children ${path}`);
     return names;
   }
-  nodes(): ReturnType<TreeView['nodes']> {
-    return this.inner.nodes();
+  allNodes(): ReturnType<TreeView['allNodes']> {
+    return this.inner.allNodes();
   }
   close(): void {
     this.inner.close();

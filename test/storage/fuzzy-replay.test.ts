@@ -18,17 +18,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateFlag, OpCode } from '../../src/protocol/opcodes.js';
-import { baseName, parentOf } from '../../src/protocol/paths.js';
 import type { Request } from '../../src/protocol/requests.js';
 import { DataDir } from '../../src/storage/data-dir.js';
 import { listDataFiles } from '../../src/storage/data-files.js';
 import { recover, type RecoveredState } from '../../src/storage/recovery.js';
 import { parseSnapshot, readSnapshotFile, serializeSnapshot } from '../../src/storage/snapshot.js';
-import { registerNode } from '../../src/storage/tree-build.js';
 import { treeDigest } from '../../src/tree/digest.js';
 import { TxnLogWriter } from '../../src/storage/txn-log.js';
-import type { DataTree } from '../../src/tree/data-tree.js';
-import { ZNode } from '../../src/tree/znode.js';
+import { DataTree } from '../../src/tree/data-tree.js';
 import { assertSameNodes, committed, indexView, nodeView, OPEN, tempDir, Workload, type Step } from './helpers.js';
 
 type Req = Parameters<Workload['step']>[0];
@@ -83,15 +80,25 @@ const session: Req = { type: OpCode.createSession, timeOut: 30000 };
 /** Puts a copy of the live node at `path` into `tree`, leaving its parent's stat as it is. */
 function carryOver(tree: DataTree, live: DataTree, path: string): void {
   const n = live.get(path)!;
-  const c = new ZNode(n.data, tree.acls.intern(n.acl), n.czxid, n.ctime, n.ephemeralOwner);
-  Object.assign(c, { mzxid: n.mzxid, pzxid: n.pzxid, mtime: n.mtime, version: n.version, cversion: n.cversion, aversion: n.aversion });
-  assert.equal(registerNode(tree, path, c), null);
+  assert.equal(tree.loadNode(path, { ...n, acl: tree.acls.intern(n.acl) }), null);
 }
 
-/** Takes the node at `path` out of `tree`, leaving its parent's stat as it is. */
-function takeOut(tree: DataTree, path: string): void {
-  assert.ok(tree.nodes.delete(path));
-  tree.get(parentOf(path))!.removeChild(baseName(path));
+/** `fuzzy` without the node at `path` (a leaf), its parent's stat as it is: a copy, loaded from the root down. */
+function takeOut(fuzzy: { tree: DataTree }, path: string): void {
+  const from = fuzzy.tree;
+  assert.ok(from.has(path) && from.childNames(path).length === 0);
+  const to = new DataTree({ extendedTypesEnabled: true });
+  to.clear();
+  const copy = (p: string): void => {
+    if (p === path) return;
+    const n = from.get(p)!;
+    assert.equal(to.loadNode(p, { ...n, acl: to.acls.intern(n.acl) }), null);
+    for (const c of from.childNames(p)) copy(p === '/' ? `/${c}` : `${p}/${c}`);
+  };
+  copy('/');
+  to.resetDigest();
+  to.lastProcessedZxid = from.lastProcessedZxid;
+  fuzzy.tree = to;
 }
 
 test('ZOOKEEPER-1046: a sequential child in the file before its parent\'s cversion; the next name is still new', async (t) => {
@@ -124,7 +131,7 @@ test('ZOOKEEPER-3125: a child the file no longer has is deleted again, and the p
   const zxid = c.w.tree.lastProcessedZxid;
   const fuzzy = c.copy();
   c.run({ type: OpCode.delete, path: '/d/x', version: -1 }, sid);
-  takeOut(fuzzy.tree, '/d/x'); // gone before the walk reached it; /d was written before the delete
+  takeOut(fuzzy, '/d/x'); // gone before the walk reached it; /d was written before the delete
   c.assertRecovered(await c.recover(t, fuzzy, zxid));
 });
 
@@ -152,7 +159,7 @@ test('ZOOKEEPER-3145: a closeSession whose ephemerals the file no longer has sti
   const zxid = c.w.tree.lastProcessedZxid;
   const fuzzy = c.copy();
   c.run({ type: OpCode.closeSession }, sid);
-  takeOut(fuzzy.tree, '/p/e'); // gone before the walk reached it; /p2/e was written before the close
+  takeOut(fuzzy, '/p/e'); // gone before the walk reached it; /p2/e was written before the close
   c.assertRecovered(await c.recover(t, fuzzy, zxid));
 });
 
@@ -168,9 +175,7 @@ test('ZOOKEEPER-3127: part of a multi in a file named before it replays to the w
   const multi = c.run({ type: OpCode.multi, ops }, sid);
   // The walk caught the multi's first op: the child, and its parent after it.
   carryOver(fuzzy.tree, c.w.tree, '/m/b');
-  const m = fuzzy.tree.get('/m')!;
-  m.cversion++;
-  m.pzxid = multi.hdr.zxid;
+  assert.ok(fuzzy.tree.setCversionPzxid('/m', -1, multi.hdr.zxid)); // cversion + 1
   c.assertRecovered(await c.recover(t, fuzzy, zxid));
 });
 

@@ -113,7 +113,7 @@ export class Workload {
   }
 
   private somePath(withRoot = true): string {
-    const paths = [...this.tree.nodes.keys()].filter((p) => !p.startsWith('/zookeeper') && (withRoot || p !== '/'));
+    const paths = [...this.tree.paths()].filter((p) => !p.startsWith('/zookeeper') && (withRoot || p !== '/'));
     return paths.length === 0 ? '/nothing-yet' : this.pick(paths);
   }
 
@@ -176,11 +176,11 @@ export interface NodeRecord {
 /** Every node's data, ACL and stored stat, for deepEqual. */
 export function nodeView(tree: DataTree): Map<string, NodeRecord> {
   const out = new Map<string, NodeRecord>();
-  for (const [path, n] of tree.nodes) {
+  for (const [path, n] of tree.entries()) {
     out.set(path, {
       data: n.data === null ? null : n.data.toString('hex'),
       acl: JSON.stringify(n.acl),
-      stat: [n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, n.ephemeralOwner, [...(n.children ?? [])].sort().join(',')].join(' '),
+      stat: [n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, n.ephemeralOwner, tree.childNames(path).sort().join(',')].join(' '),
     });
   }
   return out;

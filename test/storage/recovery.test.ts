@@ -92,7 +92,7 @@ test('a fresh directory starts empty and gets snapshot.0', async (t) => {
   const d = await DataDir.open({ dataDir: dir, ...quiet });
   await d.close();
   assert.equal(d.initial.lastZxid, 0n);
-  assert.deepEqual([...d.initial.tree.nodes.keys()].sort(), ['/', '/zookeeper', '/zookeeper/config', '/zookeeper/quota']);
+  assert.deepEqual([...d.initial.tree.paths()].sort(), ['/', '/zookeeper', '/zookeeper/config', '/zookeeper/quota']);
   assert.deepEqual(readdirSync(join(dir, 'version-2')), ['snapshot.0']);
 });
 

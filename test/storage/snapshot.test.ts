@@ -68,7 +68,7 @@ test('a snapshot of every node type, ACL and session reads back whole', () => {
 test('ACL lists are numbered from 1 with OPEN_ACL_UNSAFE as -1, shared between nodes', () => {
   const w = builtTree(3, 400);
   const buf = Buffer.concat(serializeSnapshot(w.tree, new Map()));
-  const distinct = new Set([...w.tree.nodes.values()].map((n) => JSON.stringify(n.acl)));
+  const distinct = new Set([...w.tree.entries()].map(([, n]) => JSON.stringify(n.acl)));
   const listed = buf.readInt32BE(16 + 4); // after the header and an empty session table
   assert.equal(listed, distinct.size - 1, 'every distinct list but the open one is listed once');
   assert.equal(buf.readBigInt64BE(24), 1n);

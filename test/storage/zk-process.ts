@@ -136,7 +136,7 @@ export function parseDump(text: string): Map<string, string> {
 /** The same canonical JSON computed from a zkts tree. */
 export function dumpOf(tree: DataTree): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [path, n] of tree.nodes) {
+  for (const [path, n] of tree.entries()) {
     const s = clientStat(tree, path);
     const stat = Object.fromEntries(Object.entries(s).sort());
     // getACL hides digest hashes from a client without ADMIN (kazoo here: ip:127.0.0.1, no auth).

@@ -71,7 +71,7 @@ export function parseFormatterOutput(text: string): FormatterView {
 /** What SnapshotFormatter -d would print for this tree and session table. */
 export function formatterViewOf(tree: DataTree, sessions: ReadonlyMap<bigint, number>): FormatterView {
   const nodes = new Map<string, string>();
-  for (const [path, n] of tree.nodes) {
+  for (const [path, n] of tree.entries()) {
     nodes.set(
       path,
       [

@@ -16,8 +16,8 @@ class Recorder implements Watcher {
 
 test('a new tree has /zookeeper, /zookeeper/quota and a read-only /zookeeper/config', () => {
   const t = new DataTree();
-  assert.deepEqual([...t.get('/')!.children!], ['zookeeper']);
-  assert.deepEqual([...t.get('/zookeeper')!.children!].sort(), ['config', 'quota']);
+  assert.deepEqual(t.childNames('/'), ['zookeeper']);
+  assert.deepEqual(t.childNames('/zookeeper').sort(), ['config', 'quota']);
   const config = t.get('/zookeeper/config')!;
   assert.deepEqual(config.acl, [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
   assert.equal(config.aversion, -1);
@@ -100,7 +100,9 @@ test('setData and setACL bump their versions; the version after 0x7fffffff wraps
   assert.equal(rc.stat!.dataLength, 2);
   const acl = h.run({ type: OpCode.setACL, path: '/v', acl: [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }], version: 0 });
   assert.equal(acl.rc.stat!.aversion, 1);
-  h.tree.get('/v')!.version = -2;
+  const zxid = ++h.zxid; // a setData txn carries the new version: put -2 in directly
+  h.tree.processTxn({ clientId: 0n, cxid: 1, zxid, time: h.time++, type: OpCode.setData }, { type: OpCode.setData, path: '/v', data: Buffer.from('ab'), version: -2 });
+  assert.equal(h.tree.get('/v')!.version, -2);
   const wrap = h.run({ type: OpCode.setData, path: '/v', data: null, version: -2 });
   assert.equal(wrap.rc.err, Code.NoAuth, 'the READ-only ACL now forbids WRITE');
 });

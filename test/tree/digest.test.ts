@@ -28,7 +28,7 @@ const SESSIONS = [0x101n, 0x202n, 0x303n];
 /** A random write request over a small set of paths (many fail: they become error txns). */
 function randomRequest(rnd: () => number, h: Harness): Request {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const existing = [...h.tree.nodes.keys()].filter((p) => !p.startsWith('/zookeeper'));
+  const existing = [...h.tree.paths()].filter((p) => !p.startsWith('/zookeeper'));
   const base = pick(existing);
   const child = (base === '/' ? '' : base) + '/' + pick(NAMES);
   const data = rnd() < 0.1 ? null : Buffer.from('x'.repeat(Math.floor(rnd() * 40)));

@@ -9,10 +9,8 @@
 // hostile stream fails with an error naming what is wrong instead of growing memory.
 import { decodeJavaUtf8 } from '../../protocol/jute.js';
 import type { ACL, Id } from '../../protocol/records.js';
-import { registerNode } from '../../storage/tree-build.js';
 import { OPEN_ACL_UNSAFE } from '../../tree/acl-cache.js';
 import { DataTree } from '../../tree/data-tree.js';
-import { ZNode } from '../../tree/znode.js';
 import { PacketType, packetTypeName, type QuorumPacket } from './packet.js';
 
 /** jute.maxbuffer's default (BinaryInputArchive). */
@@ -143,7 +141,7 @@ class SnapshotBuilder {
 
   constructor(opts: StreamDecoderOptions) {
     this.tree = new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled });
-    this.tree.nodes.clear();
+    this.tree.clear();
   }
 
   /** Reads one item; returns the snapshot once the signature is read. */
@@ -174,7 +172,7 @@ class SnapshotBuilder {
       case 'signature': {
         const sig = r.string('snapshot signature');
         if (sig !== SNAPSHOT_SIGNATURE) throw new QuorumStreamError(`snapshot stream: signature ${JSON.stringify(sig)} where "${SNAPSHOT_SIGNATURE}" ends the snapshot (Missing signature)`);
-        if (!this.tree.nodes.has('/')) throw new QuorumStreamError('snapshot stream: no root node');
+        if (!this.tree.has('/')) throw new QuorumStreamError('snapshot stream: no root node');
         this.tree.rebuildQuotas();
         this.tree.resetDigest(); // nodes went in without the incremental digest
         return { tree: this.tree, sessions: this.sessions, bytes: 0 };
@@ -209,7 +207,7 @@ class SnapshotBuilder {
       this.phase = 'signature';
       return;
     }
-    if (this.tree.nodes.size === 0 && path !== '') throw new QuorumStreamError(`snapshot stream: first node is ${path}, not the root`);
+    if (this.tree.nodeCount === 0 && path !== '') throw new QuorumStreamError(`snapshot stream: first node is ${path}, not the root`);
     const data = r.buffer(`snapshot data of ${path || '/'}`);
     const aclIndex = r.long();
     const czxid = r.long();
@@ -223,15 +221,8 @@ class SnapshotBuilder {
     const pzxid = r.long();
     const acl = this.acls.get(aclIndex);
     if (acl === undefined) throw new QuorumStreamError(`snapshot node ${path || '/'} refers to ACL ${aclIndex}, which the ACL table lacks`);
-    const node = new ZNode(data, acl, czxid, 0, ephemeralOwner);
-    node.mzxid = mzxid;
-    node.ctime = Number(ctime);
-    node.mtime = Number(mtime);
-    node.version = version;
-    node.cversion = cversion;
-    node.aversion = aversion;
-    node.pzxid = pzxid;
-    const err = registerNode(this.tree, path === '' ? '/' : path, node);
+    const fields = { data, acl, czxid, mzxid, pzxid, ctime: Number(ctime), mtime: Number(mtime), version, cversion, aversion, ephemeralOwner };
+    const err = this.tree.loadNode(path === '' ? '/' : path, fields);
     if (err !== null) throw new QuorumStreamError(`snapshot stream: ${err}`);
   }
 }

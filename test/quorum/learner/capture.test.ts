@@ -170,7 +170,7 @@ test('SNAP join from the capture: the tree matches every digest the leader sent'
   assert.equal(host.core.digestMismatches, 0);
   assert.equal(host.core.lastZxid, 0x100000019n);
   assert.equal(treeDigest(host.tree), DIGEST_AT_0x15);
-  assert.deepEqual([...host.tree.nodes.keys()].sort(), ['/', '/app', '/app/c2', '/zookeeper', '/zookeeper/config', '/zookeeper/quota']);
+  assert.deepEqual([...host.tree.paths()].sort(), ['/', '/app', '/app/c2', '/zookeeper', '/zookeeper/config', '/zookeeper/quota']);
   assert.deepEqual(host.files, { acceptedEpoch: 1n, currentEpoch: 1n, snapshots: [0x100000012n], truncations: [] });
   assert.equal(host.core.currentEpoch, 1n);
   // The two sessions of the snapshot and the two created at 0x16 and 0x18 (the probe's closed at 0x15).

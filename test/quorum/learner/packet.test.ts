@@ -168,11 +168,11 @@ test("the SNAP stream's tree: sessions, ACLs, nodes and the leader's digest", ()
   assert.ok(ev !== undefined && ev.kind === 'snapshot');
   const { tree, sessions, bytes } = ev.snapshot;
   assert.deepEqual([...sessions], [[72057619066257411n, 30000], [144115213103333377n, 30000]]);
-  assert.deepEqual([...tree.nodes.keys()].sort(), ['/', '/app', '/app/c2', '/zookeeper', '/zookeeper/config', '/zookeeper/quota']);
+  assert.deepEqual([...tree.paths()].sort(), ['/', '/app', '/app/c2', '/zookeeper', '/zookeeper/config', '/zookeeper/quota']);
   assert.equal(tree.get('/app')!.data!.toString(), 'world');
   assert.deepEqual(tree.get('/app')!.acl, [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }]);
   assert.deepEqual(tree.get('/zookeeper/config')!.acl, [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
-  assert.deepEqual([...tree.get('/')!.children!].sort(), ['app', 'zookeeper']);
+  assert.deepEqual(tree.childNames('/').sort(), ['app', 'zookeeper']);
   // The INFORM right after the SNAP (createSession 0x100000013, no tree change) carries the
   // leader's digest of this very tree.
   assert.equal(treeDigest(tree), 8574295438n);

@@ -139,7 +139,7 @@ function snapshotStream(tree: DataTree, sessions: Map<bigint, number>): Buffer {
   w.int(sessions.size);
   for (const [id, timeout] of sessions) w.long(id).int(timeout);
   const index = new Map<readonly ACL[], bigint>();
-  for (const node of tree.nodes.values()) if (node.acl !== OPEN_ACL_UNSAFE && !index.has(node.acl)) index.set(node.acl, BigInt(index.size + 1));
+  for (const [, node] of tree.entries()) if (node.acl !== OPEN_ACL_UNSAFE && !index.has(node.acl)) index.set(node.acl, BigInt(index.size + 1));
   w.int(index.size);
   for (const [list, i] of index) {
     w.long(i).int(list.length);
@@ -149,7 +149,7 @@ function snapshotStream(tree: DataTree, sessions: Map<bigint, number>): Buffer {
     const n = tree.get(path)!;
     w.string(path === '/' ? '' : path).buffer(n.data).long(index.get(n.acl) ?? -1n);
     w.long(n.czxid).long(n.mzxid).long(BigInt(n.ctime)).long(BigInt(n.mtime)).int(n.version).int(n.cversion).int(n.aversion).long(n.ephemeralOwner).long(n.pzxid);
-    for (const c of [...(n.children ?? [])].sort()) walk(path === '/' ? `/${c}` : `${path}/${c}`);
+    for (const c of tree.childNames(path).sort()) walk(path === '/' ? `/${c}` : `${path}/${c}`);
   };
   walk('/');
   w.string('/').string(SNAPSHOT_SIGNATURE);
@@ -478,7 +478,7 @@ export class TranscriptRunner {
     return [
       `state=${c.state} lastZxid=${hex(c.lastZxid)} acceptedEpoch=${c.acceptedEpoch} currentEpoch=${c.currentEpoch} digestMismatches=${c.digestMismatches} blockedOn=${c.blockedOn?.kind ?? '-'}`,
       `files acceptedEpoch=${this.files.acceptedEpoch} currentEpoch=${this.files.currentEpoch} snapshots=[${this.files.snapshots.map(hex).join(',')}]`,
-      `observer tree ${hex(this.observer.tree.lastProcessedZxid)} digest=${treeDigest(this.observer.tree)} nodes=[${[...this.observer.tree.nodes.keys()].sort().join(' ')}] log=[${this.observer.log.map((e) => hex(e.hdr.zxid)).join(',')}]`,
+      `observer tree ${hex(this.observer.tree.lastProcessedZxid)} digest=${treeDigest(this.observer.tree)} nodes=[${[...this.observer.tree.paths()].sort().join(' ')}] log=[${this.observer.log.map((e) => hex(e.hdr.zxid)).join(',')}]`,
       `leader tree ${hex(this.leader.tree.lastProcessedZxid)} digest=${treeDigest(this.leader.tree)}`,
     ];
   }
