@@ -30,6 +30,8 @@
 //   resetDigest(), rebuildQuotas()      once the nodes are in
 // Tree-internal (src/tree): digestState(path) for PendingDigests.
 // changeObserver (NodeChangeObserver) is told before a node changes in place or goes.
+// Not per-node storage, and public as before: the path indexes (ephemerals by session,
+// containers, ttls), the ACL cache (acls), the quota index and the two watch tables.
 import { Code } from '../protocol/codes.js';
 import { EventType, OpCode } from '../protocol/opcodes.js';
 import { baseName, parentOf } from '../protocol/paths.js';
