@@ -18,11 +18,19 @@ export interface RunningObserver {
  * Starts observing the ensemble of `cfg` (an observer's config: distributed, peerType observer).
  * `data` logs the txns it applies (unless syncEnabled=false) and is truncated on TRUNC.
  */
-export async function startObserver(cfg: ServerConfig, server: ZkServer, data: TxnLogSink & TruncatableStorage, log: Log): Promise<RunningObserver> {
+export async function startObserver(
+  cfg: ServerConfig,
+  server: ZkServer,
+  data: TxnLogSink & TruncatableStorage & { snapshotsDone(): Promise<void> },
+  log: Log,
+): Promise<RunningObserver> {
   const me = cfg.servers.find((s) => s.id === cfg.myid);
   if (!cfg.distributed || cfg.peerType !== 'observer' || me === undefined) {
     throw new Error(`startObserver: server.${cfg.myid} is not an observer of an ensemble`);
   }
+  // A sync snapshots the tree (one frozen view of it at a time): the data directory's startup
+  // snapshot, written while a standalone server already serves, is finished first.
+  await data.snapshotsDone();
   const election = new ElectionService({
     myId: me.id,
     electionAddress: { host: cfg.quorumListenOnAllIPs ? '0.0.0.0' : me.host, port: me.electionPort },

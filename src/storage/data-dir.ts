@@ -133,7 +133,18 @@ export class DataDir {
     this.resetSnapTrigger();
   }
 
-  /** Recovers the directories, snapshots the result and opens the log for appends. */
+  /**
+   * Recovers the directories, snapshots the result and opens the log for appends.
+   *
+   * ZooKeeperServer.loadData takes that snapshot before serving, so that the state served is on
+   * disk as one snapshot. Here the snapshot waits only when the files alone would not give the
+   * recovered state back: with no snapshot loaded (a fresh dataDir's snapshot.0: logs without a
+   * snapshot are refused at the next start) or when ephemerals of dead sessions were deleted
+   * (a change no txn records). Otherwise it is written while the server serves, from a
+   * FrozenTree of the recovered state, as the regular snapshots are; until it is in place a
+   * restart replays the same snapshot and logs again, which stay: purging starts after it, and a
+   * truncation or another snapshot waits for it.
+   */
   static async open(opts: DataDirOptions): Promise<DataDir> {
     const initStart = performance.now();
     const state = recover(opts.dataDir, opts.dataLogDir ?? opts.dataDir, {
@@ -146,10 +157,17 @@ export class DataDir {
     opts.metrics?.recovered({ dbInitMs: performance.now() - initStart, snapLoadMs: state.snapLoadMs, txnsLoadMs: state.txnsLoadMs, txnsLoaded: state.txnsReplayed });
     const d = new DataDir(opts, state);
     mkdirSync(versionDir(opts.dataDir), { recursive: true });
-    const t0 = performance.now();
-    const r = await writeSnapshotFile(new FrozenTree(state.tree), state.sessions, versionDir(opts.dataDir), { sliceMs: 50, syncDir: d.syncDir, create: opts.snapshotCreate });
-    d.noteSnapshot(r, t0);
-    d.startPurging();
+    const view = new FrozenTree(state.tree);
+    if (state.snapshotFile === null || state.deadSessionsDeleted > 0) {
+      const t0 = performance.now();
+      d.noteSnapshot(await writeSnapshotFile(view, state.sessions, versionDir(opts.dataDir), { sliceMs: 50, syncDir: d.syncDir, create: opts.snapshotCreate }), t0);
+      d.startPurging();
+    } else {
+      d.snapshotting = d.writeSnapshot(view, new Map(state.sessions), 'startup snapshot').finally(() => {
+        d.snapshotting = null;
+        if (!d.closed) d.startPurging();
+      });
+    }
     return d;
   }
 
@@ -211,6 +229,11 @@ export class DataDir {
     }
   }
 
+  /** Resolves once no snapshot is being written (at once when none is). */
+  async snapshotsDone(): Promise<void> {
+    while (this.snapshotting) await this.snapshotting;
+  }
+
   /** A snapshot is being written. */
   get snapshotRunning(): boolean {
     return this.snapshotting !== null;
@@ -227,11 +250,16 @@ export class DataDir {
     return this.snapshotting;
   }
 
-  private async takeSnapshot(live: LiveState): Promise<string | null> {
+  private takeSnapshot(live: LiveState): Promise<string | null> {
     // The zxid (FrozenTree) and the session table are read in the same turn.
     const view = new FrozenTree(live.tree);
     const sessions = new Map<bigint, number>();
     for (const [id, s] of live.sessions.sessions) sessions.set(id, s.timeoutMs);
+    return this.writeSnapshot(view, sessions, 'snapshot');
+  }
+
+  /** Writes the view in slices between event-loop turns; a failure is logged and gives null. */
+  private async writeSnapshot(view: FrozenTree, sessions: ReadonlyMap<bigint, number>, what: string): Promise<string | null> {
     const t0 = performance.now();
     try {
       const r = await writeSnapshotFile(view, sessions, versionDir(this.opts.dataDir), {
@@ -248,9 +276,9 @@ export class DataDir {
       if (e instanceof assert.AssertionError) throw e; // a broken invariant crashes, loudly
       if (e instanceof SnapshotAbandoned) {
         this.stats.abandonedSnapshots++;
-        this.opts.log?.('info', `snapshot at 0x${view.zxid.toString(16)} abandoned: the data directory is closing`);
+        this.opts.log?.('info', `${what} at 0x${view.zxid.toString(16)} abandoned: the data directory is closing`);
       } else {
-        this.opts.log?.('error', `snapshot at 0x${view.zxid.toString(16)} failed: ${(e as Error).message}`);
+        this.opts.log?.('error', `${what} at 0x${view.zxid.toString(16)} failed: ${(e as Error).message}`);
       }
       return null;
     }

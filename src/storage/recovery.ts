@@ -54,6 +54,8 @@ export interface RecoveredState {
   digest: 'match' | 'mismatch' | 'none';
   /** How many recorded digests the tree did not match (also in tree.digestMismatches). */
   digestMismatches: number;
+  /** Ephemerals of sessions not in the session table, deleted after replay (no txn records it). */
+  deadSessionsDeleted: number;
 }
 
 const hex = (z: bigint): string => '0x' + BigInt.asUintN(64, z).toString(16);
@@ -220,7 +222,7 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
   if (snapDigest !== null) {
     log?.('warn', `Highest txn zxid ${hex(highest)} is not covering the snapshot digest zxid ${hex(snapDigest.zxid)}, which might lead to inconsistent state`);
   }
-  killDeadSessions(tree, sessions);
+  const deadSessionsDeleted = killDeadSessions(tree, sessions);
   tree.onDigestMismatch = null;
   const mismatches = tree.digestMismatches;
   log?.('info', `${replayed} txns loaded; last zxid ${hex(tree.lastProcessedZxid)}; ${checked} digests checked, ${mismatches} mismatched`);
@@ -233,19 +235,23 @@ export function recover(dataDir: string, dataLogDir: string = dataDir, opts: Rec
     txnsReplayed: replayed,
     digest: mismatches > 0 ? 'mismatch' : checked > 0 ? 'match' : 'none',
     digestMismatches: mismatches,
+    deadSessionsDeleted,
     snapLoadMs,
     txnsLoadMs,
   };
 }
 
-/** ZooKeeperServer.loadData: ephemerals of sessions that no longer exist are deleted. */
-export function killDeadSessions(tree: DataTree, sessions: Map<bigint, number>): void {
+/** ZooKeeperServer.loadData: ephemerals of sessions that no longer exist are deleted; returns how many. */
+export function killDeadSessions(tree: DataTree, sessions: Map<bigint, number>): number {
   const zxid = tree.lastProcessedZxid;
+  let deleted = 0;
   for (const owner of [...tree.ephemerals.keys()]) {
     if (sessions.has(owner)) continue;
     const paths = [...tree.ephemeralsOf(owner)];
     tree.processTxn({ clientId: owner, cxid: 0, zxid, time: 0, type: OpCode.closeSession }, { type: OpCode.closeSession, paths2Delete: paths });
+    deleted += paths.length;
   }
+  return deleted;
 }
 
 /**
