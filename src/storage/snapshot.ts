@@ -131,7 +131,7 @@ function parseUnchecked(buf: Buffer, file: string, opts: ParseOptions): Snapshot
   const every = opts.onProgress === undefined ? 0 : Math.max(1, opts.progressEvery ?? 100_000);
   let count = 0;
   for (let path = r.ustring(); path !== '/'; path = r.ustring()) {
-    const data = r.bufferCopy();
+    const data = r.buffer(); // a view: loadNode copies it into the tree's store
     const aclId = r.long();
     const acl = acls.get(aclId);
     if (acl === undefined) throw snapError(file, `node ${path || '/'} refers to ACL ${aclId}, which the ACL table lacks`);

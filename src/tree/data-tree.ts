@@ -37,7 +37,8 @@ import { EventType, OpCode } from '../protocol/opcodes.js';
 import { baseName, parentOf } from '../protocol/paths.js';
 import type { ACL, Stat } from '../protocol/records.js';
 import { AclCache, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl-cache.js';
-import { DIGEST_VERSION, DigestSum, digestCrcOf, digestExcluded, statDigest, type DigestState, type TxnDigest, type ZxidDigest } from './digest.js';
+import { DIGEST_VERSION, DigestSum, crc32, digestCrcOf, digestExcluded, statDigest, type DigestFields, type DigestState, type TxnDigest, type ZxidDigest } from './digest.js';
+import { NONE, NodeStore, ROOT } from './node-store.js';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlOwner } from './ephemeral-type.js';
 import type { Txn, TxnHeader } from './txn.js';
 import { LIMIT_NODE, QUOTA_ROOT, QuotaIndex, STAT_NODE, StatsTrack, limitPath, statPath } from './quota.js';
@@ -50,63 +51,6 @@ export interface TxnResult {
   path: string | null;
   stat: Stat | null;
   multi: TxnResult[] | null;
-}
-
-/**
- * A node as the tree keeps it (today: one object per node, its child names in a Set). Only this
- * file sees it; get hands it out typed as the read-only ZNode.
- */
-class StoredNode implements ZNode {
-  data: Buffer | null;
-  acl: readonly ACL[];
-  czxid: bigint;
-  mzxid: bigint;
-  pzxid: bigint;
-  ctime: number;
-  mtime: number;
-  version = 0;
-  cversion = 0;
-  aversion = 0;
-  ephemeralOwner: bigint;
-  children: Set<string> | null = null;
-  /** CRC32 of the node's path and data, where its digest resumes (digest.ts). */
-  digestCrc = 0;
-  /** The node's digest as of its last change (int32 bits of the unsigned value). */
-  digest = 0;
-
-  constructor(data: Buffer | null, acl: readonly ACL[], zxid: bigint, time: number, ephemeralOwner: bigint) {
-    this.data = data;
-    this.acl = acl;
-    this.czxid = zxid;
-    this.mzxid = zxid;
-    this.pzxid = zxid;
-    this.ctime = time;
-    this.mtime = time;
-    this.ephemeralOwner = ephemeralOwner;
-  }
-
-  static from(f: NodeFields): StoredNode {
-    const n = new StoredNode(f.data, f.acl, f.czxid, f.ctime, f.ephemeralOwner);
-    n.mzxid = f.mzxid;
-    n.pzxid = f.pzxid;
-    n.mtime = f.mtime;
-    n.version = f.version;
-    n.cversion = f.cversion;
-    n.aversion = f.aversion;
-    return n;
-  }
-
-  get numChildren(): number {
-    return this.children === null ? 0 : this.children.size;
-  }
-
-  addChild(name: string): void {
-    (this.children ??= new Set()).add(name);
-  }
-
-  removeChild(name: string): void {
-    this.children?.delete(name);
-  }
 }
 
 /**
@@ -126,20 +70,29 @@ export const CONFIG_PATH = '/zookeeper/config';
 /** Told of a digest mismatch, after digestMismatches counts it (who applies txns logs it). */
 export type DigestMismatchListener = (zxid: bigint, expected: bigint, actual: bigint, count: number) => void;
 
+const SLASH = Buffer.from('/');
+
+/** The CRC32 of a path and data from the path's. */
+function digestCrcOfData(pathCrc: number, data: Buffer | null): number {
+  return data === null || data.length === 0 ? pathCrc : crc32(data, pathCrc);
+}
+
 /** DataTree.DIGEST_LOG_INTERVAL and DIGEST_LOG_LIMIT. */
 const DIGEST_LOG_INTERVAL = 128n;
 const DIGEST_LOG_LIMIT = 1024;
 
 export class DataTree {
-  /** path → node: nobody outside this file reads it (see the API at the top). */
-  private readonly byPath = new Map<string, StoredNode>();
   /**
-   * loadNode's last parent: a snapshot lists siblings one after another, so most nodes find
-   * their parent here without a lookup in the map (a cache miss for most of a million-node
-   * tree). Only a node that is in the map; forgotten when that node leaves it.
+   * The nodes (node-store.ts: columns, no object per znode): nobody outside this file reads it
+   * (see the API at the top). Its root is the tree's "/", absent after clear() until loaded.
    */
+  private readonly store = new NodeStore();
+  private rootPresent = true;
+  /** loadNode's last parent (a snapshot lists siblings one after another); forgotten on any delete. */
   private loadParentPath: string | null = null;
-  private loadParent: StoredNode | null = null;
+  private loadParent = NONE;
+  /** Digest scratch: the fields of the node being hashed (statDigest reads them). */
+  private readonly df: DigestFields = { data: null, czxid: 0n, mzxid: 0n, pzxid: 0n, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n };
   readonly ephemerals = new Map<bigint, Set<string>>();
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
@@ -164,20 +117,20 @@ export class DataTree {
   constructor(opts: { extendedTypesEnabled?: boolean; digestEnabled?: boolean } = {}) {
     this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
     this.digestEnabled = opts.digestEnabled ?? true;
+    const s = this.store;
     const empty = Buffer.alloc(0);
-    const root = new StoredNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
-    const proc = new StoredNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
-    const quota = new StoredNode(empty, OPEN_ACL_UNSAFE, 0n, 0, 0n);
-    const config = new StoredNode(empty, READ_ACL_UNSAFE, 0n, 0, 0n);
-    config.aversion = -1; // ZooKeeper sets its ACL with version -1 (DataTree.addConfigNode)
-    root.addChild('zookeeper');
-    proc.addChild('quota');
-    proc.addChild('config');
-    this.byPath.set('/', root);
-    this.byPath.set(ZOOKEEPER_PATH, proc);
-    this.byPath.set(QUOTA_PATH, quota);
-    this.byPath.set(CONFIG_PATH, config);
+    const open = this.acls.idOf(OPEN_ACL_UNSAFE);
+    const proc = s.create(ROOT, 'zookeeper', empty, open, 0n, 0, 0n);
+    s.create(proc, 'quota', empty, open, 0n, 0, 0n);
+    const config = s.create(proc, 'config', empty, this.acls.idOf(READ_ACL_UNSAFE), 0n, 0, 0n);
+    s.setAversion(config, -1); // ZooKeeper sets its ACL with version -1 (DataTree.addConfigNode)
     this.resetDigest();
+  }
+
+  /** The node's id, or NONE. */
+  private idOf(path: string): number {
+    const id = this.store.lookup(path);
+    return id === ROOT && !this.rootPresent ? NONE : id;
   }
 
   // --- digest (digest.ts) ---------------------------------------------------------------------
@@ -187,29 +140,68 @@ export class DataTree {
     return this.digestEnabled ? this.digestSum.value : 0n;
   }
 
-  /** Recomputes every node's digest and the sum: after nodes were put in directly (a snapshot load). */
+  /** Recomputes the sum from every node: after nodes were put in directly (a snapshot load). */
   resetDigest(): void {
     if (!this.digestEnabled) return;
     this.digestSum.set(0n);
-    for (const [path, node] of this.byPath) {
-      if (digestExcluded(path)) continue;
-      node.digestCrc = digestCrcOf(path, node.data);
-      node.digest = statDigest(node.digestCrc, node) | 0;
-      this.digestSum.add(node.digest >>> 0);
+    if (!this.rootPresent) return;
+    this.digestSum.add(this.nodeDigestOf('/', ROOT, -1));
+    this.digestChildren(ROOT, 0);
+  }
+
+  /**
+   * Adds the digests of a node's descendants to the sum. Each path's CRC32 continues its
+   * parent's (CRC32 is a running sum: crc("/a/b") = crc("b", crc("/", crc("/a")))), so no path
+   * string is built. Descendants of /zookeeper count 0.
+   */
+  private digestChildren(id: number, pathCrc: number): void {
+    const s = this.store;
+    const slashCrc = crc32(SLASH, pathCrc);
+    for (let c = s.firstChild(id); c !== NONE; c = s.nextSibling(c)) {
+      const crc = crc32(s.nameBytes(c), slashCrc);
+      this.digestSum.add(this.nodeDigestOf('', c, digestCrcOfData(crc, s.data(c))));
+      if (id === ROOT && s.name(c) === 'zookeeper') continue;
+      if (s.numChildren(c) > 0) this.digestChildren(c, crc);
     }
   }
 
-  /** Before a node's stat or data changes, or it goes (NodeHashMap.preChange, remove). */
-  private digestOut(path: string, node: StoredNode): void {
-    if (this.digestEnabled && !digestExcluded(path)) this.digestSum.remove(node.digest >>> 0);
+  /** CRC32 of the node's path and data, where its digest resumes. */
+  private crcOf(path: string, id: number): number {
+    return digestCrcOf(path, this.store.data(id));
   }
 
-  /** After a node changed, or is new (postChange, put); `dataChanged` when its data is new. */
-  private digestIn(path: string, node: StoredNode, dataChanged: boolean): void {
+  /** The node's digest (unsigned) from its fields now; `crc` of path and data if known, else -1. */
+  private nodeDigestOf(path: string, id: number, crc: number): number {
+    const s = this.store;
+    const f = this.df;
+    f.czxid = s.czxid(id);
+    f.mzxid = s.mzxid(id);
+    f.pzxid = s.pzxid(id);
+    f.ctime = s.ctime(id);
+    f.mtime = s.mtime(id);
+    f.version = s.version(id);
+    f.cversion = s.cversion(id);
+    f.aversion = s.aversion(id);
+    f.ephemeralOwner = s.ephemeralOwner(id);
+    return statDigest(crc === -1 ? this.crcOf(path, id) : crc, f);
+  }
+
+  /**
+   * Before a node's stat or data changes, or it goes (NodeHashMap.preChange, remove): its digest
+   * leaves the sum (recomputed: nodes keep none). Returns the CRC32 of its path and data (for
+   * digestIn when the data stays), or -1.
+   */
+  private digestOut(path: string, id: number): number {
+    if (!this.digestEnabled || digestExcluded(path)) return -1;
+    const crc = this.crcOf(path, id);
+    this.digestSum.remove(this.nodeDigestOf(path, id, crc));
+    return crc;
+  }
+
+  /** After a node changed, or is new (postChange, put); `crc` from digestOut when the data is the same, else -1. */
+  private digestIn(path: string, id: number, crc: number): void {
     if (!this.digestEnabled || digestExcluded(path)) return;
-    if (dataChanged) node.digestCrc = digestCrcOf(path, node.data);
-    node.digest = statDigest(node.digestCrc, node) | 0;
-    this.digestSum.add(node.digest >>> 0);
+    this.digestSum.add(this.nodeDigestOf(path, id, crc));
   }
 
   /**
@@ -231,26 +223,28 @@ export class DataTree {
   }
 
   /**
-   * The cached digest fields of a node, a fresh object (PendingDigests builds on it; for
-   * src/tree only). Undefined when the node is missing.
+   * The digest fields of a node with the CRC32 of its path and data and its digest, a fresh
+   * object (PendingDigests builds on it; for src/tree only). Undefined when the node is missing.
    */
   digestState(path: string): DigestState | undefined {
-    const n = this.byPath.get(path);
-    if (n === undefined) return undefined;
+    const id = this.idOf(path);
+    if (id === NONE) return undefined;
+    const s = this.store;
     const excluded = digestExcluded(path);
+    const crc = excluded ? 0 : this.crcOf(path, id);
     return {
-      data: n.data,
-      czxid: n.czxid,
-      mzxid: n.mzxid,
-      pzxid: n.pzxid,
-      ctime: n.ctime,
-      mtime: n.mtime,
-      version: n.version,
-      cversion: n.cversion,
-      aversion: n.aversion,
-      ephemeralOwner: n.ephemeralOwner,
-      crc: excluded ? 0 : n.digestCrc,
-      digest: excluded ? 0 : n.digest >>> 0,
+      data: s.data(id),
+      czxid: s.czxid(id),
+      mzxid: s.mzxid(id),
+      pzxid: s.pzxid(id),
+      ctime: s.ctime(id),
+      mtime: s.mtime(id),
+      version: s.version(id),
+      cversion: s.cversion(id),
+      aversion: s.aversion(id),
+      ephemeralOwner: s.ephemeralOwner(id),
+      crc,
+      digest: excluded ? 0 : this.nodeDigestOf(path, id, crc),
     };
   }
 
@@ -261,46 +255,124 @@ export class DataTree {
     return nodeStat(node, this.extendedTypesEnabled);
   }
 
-  private statOrNull(path: string): Stat | null {
-    const n = this.byPath.get(path);
-    return n === undefined ? null : this.statOf(n);
+  /** The Stat clients see for the node with this id (nodeStat, from the columns). */
+  private statAt(id: number): Stat {
+    const s = this.store;
+    const numChildren = s.numChildren(id);
+    const owner = s.ephemeralOwner(id);
+    return {
+      czxid: s.czxid(id),
+      mzxid: s.mzxid(id),
+      ctime: BigInt(s.ctime(id)),
+      mtime: BigInt(s.mtime(id)),
+      version: s.version(id),
+      cversion: (s.cversion(id) * 2 - numChildren) | 0,
+      aversion: s.aversion(id),
+      ephemeralOwner: owner === 0n || ephemeralKind(owner, this.extendedTypesEnabled) === 'normal' ? owner : 0n,
+      dataLength: s.dataLength(id),
+      numChildren,
+      pzxid: s.pzxid(id),
+    };
   }
 
-  /** The node at `path`: read-only, as of this call (see ZNode). */
+  private statOrNull(path: string): Stat | null {
+    const id = this.idOf(path);
+    return id === NONE ? null : this.statAt(id);
+  }
+
+  /** A fresh read-only copy of the node's fields. */
+  private nodeAt(id: number): ZNode {
+    const s = this.store;
+    return {
+      data: s.data(id),
+      acl: this.acls.list(s.acl(id)),
+      czxid: s.czxid(id),
+      mzxid: s.mzxid(id),
+      pzxid: s.pzxid(id),
+      ctime: s.ctime(id),
+      mtime: s.mtime(id),
+      version: s.version(id),
+      cversion: s.cversion(id),
+      aversion: s.aversion(id),
+      ephemeralOwner: s.ephemeralOwner(id),
+      numChildren: s.numChildren(id),
+    };
+  }
+
+  /** The node at `path`: a fresh read-only copy, as of this call (see ZNode). */
   get(path: string): ZNode | undefined {
-    return this.byPath.get(path);
+    const id = this.idOf(path);
+    return id === NONE ? undefined : this.nodeAt(id);
   }
 
   has(path: string): boolean {
-    return this.byPath.has(path);
+    return this.idOf(path) !== NONE;
   }
 
-  /** The names of the node's children, a fresh array; [] for a leaf or a missing node. */
+  /** The names of the node's children, a fresh array (creation order); [] for a leaf or a missing node. */
   childNames(path: string): string[] {
-    const kids = this.byPath.get(path)?.children;
-    return kids === null || kids === undefined ? [] : Array.from(kids);
+    const id = this.idOf(path);
+    return id === NONE ? [] : this.store.childNames(id);
   }
 
   get nodeCount(): number {
-    return this.byPath.size;
+    return this.rootPresent ? this.store.size : 0;
+  }
+
+  /**
+   * Every node's id with its path, in id order (unspecified for callers). Ids stay put while a
+   * node lives, so the walk may be advanced across changes: a node present throughout is seen
+   * once, one deleted before it is reached is not seen, one added meanwhile (maybe under a
+   * reused id) may or may not be.
+   */
+  private *idPaths(): Generator<[number, string]> {
+    if (!this.rootPresent) return;
+    const s = this.store;
+    // Siblings mostly have neighbouring ids: their parent's path is built once per run of them,
+    // and kept while no node is removed (a removed parent's id may come back as another node).
+    let parent = NONE;
+    let parentPath = '';
+    let removals = -1;
+    for (let id = 0; id < s.idLimit; id++) {
+      if (!s.exists(id)) continue;
+      if (id === ROOT) {
+        yield [id, '/'];
+        continue;
+      }
+      const p = s.parent(id);
+      if (p !== parent || s.removals !== removals) {
+        parent = p;
+        parentPath = p === ROOT ? '' : s.path(p);
+        removals = s.removals;
+      }
+      yield [id, `${parentPath}/${s.name(id)}`];
+    }
   }
 
   /** Every path, order unspecified (see the top of the file for changes while iterating). */
-  paths(): IterableIterator<string> {
-    return this.byPath.keys();
+  *paths(): IterableIterator<string> {
+    for (const [, path] of this.idPaths()) yield path;
   }
 
-  /** Every node with its path, order unspecified; the nodes are read-only (see ZNode). */
-  entries(): IterableIterator<[string, ZNode]> {
-    return this.byPath.entries();
+  /** Every node with its path, order unspecified; each node a fresh read-only copy (see ZNode). */
+  *entries(): IterableIterator<[string, ZNode]> {
+    for (const [id, path] of this.idPaths()) yield [path, this.nodeAt(id)];
   }
 
   /** Descendants of `path`, not counting itself (getAllChildrenNumber). */
   allChildrenNumber(path: string): number {
-    if (path === '/') return this.byPath.size - 1;
-    const prefix = path + '/';
+    const id = this.idOf(path);
+    if (id === NONE) return 0;
+    if (id === ROOT) return this.store.size - 1;
     let n = 0;
-    for (const k of this.byPath.keys()) if (k.startsWith(prefix)) n++;
+    const s = this.store;
+    const count = (p: number): void => {
+      for (let c = s.firstChild(p); c !== NONE; c = s.nextSibling(c)) {
+        n++;
+        count(c);
+      }
+    };
+    count(id);
     return n;
   }
 
@@ -311,21 +383,27 @@ export class DataTree {
   /** Sum of path lengths and data lengths, as ZooKeeper's approximateDataSize. */
   approximateDataSize(): number {
     let n = 0;
-    for (const [path, node] of this.byPath) n += path.length + (node.data === null ? 0 : node.data.length);
+    if (this.rootPresent) this.store.walk((id, path) => (n += path.length + this.store.dataLength(id)));
     return n;
+  }
+
+  /** What the node store holds (bench/tree-memory.ts). */
+  storeMemory(): ReturnType<NodeStore['memory']> {
+    return this.store.memory();
   }
 
   // --- loading (a snapshot file, a leader's SNAP stream) ----------------------------------------
 
   /** Leaves no node at all, not even the root, and empty indexes: what loadNode starts from. */
   clear(): void {
-    this.byPath.clear();
+    this.store.clear();
+    this.rootPresent = false;
     this.ephemerals.clear();
     this.containers.clear();
     this.ttls.clear();
     this.quotas.clear();
     this.loadParentPath = null;
-    this.loadParent = null;
+    this.loadParent = NONE;
     if (this.digestEnabled) this.digestSum.set(0n);
   }
 
@@ -334,30 +412,35 @@ export class DataTree {
    * parent (which must already be there: snapshots are in pre-order) and entered in the
    * ephemeral, container or TTL index its ephemeralOwner selects. A path already there is
    * replaced. The digest and quotas are not kept up: call resetDigest and rebuildQuotas once
-   * every node is in. Returns what is wrong instead when the path cannot go in.
+   * every node is in. Returns what is wrong instead when the path cannot go in. The data is
+   * copied into the tree's own store: a view into a file or frame buffer is fine.
    */
   loadNode(path: string, fields: NodeFields): string | null {
-    const node = StoredNode.from(fields);
-    if (path !== '/') {
-      if (!path.startsWith('/') || path.endsWith('/')) return `invalid node path "${path}"`;
-      const parentPath = parentOf(path);
-      let parent: StoredNode | null | undefined = this.loadParentPath === parentPath ? this.loadParent : undefined;
-      if (parent === undefined || parent === null) {
-        parent = this.byPath.get(parentPath);
-        if (parent === undefined) return `Invalid Datatree, unable to find parent ${parentPath} of path ${path}`;
-        this.loadParentPath = parentPath;
-        this.loadParent = parent;
-      }
-      parent.addChild(baseName(path));
+    const acl = this.acls.idOf(fields.acl);
+    if (path === '/') {
+      this.store.load(NONE, '', fields, acl);
+      this.rootPresent = true;
+      return null;
     }
-    this.byPath.set(path, node);
-    if (this.loadParentPath === path) this.loadParent = node; // a path listed twice: the new node wins
-    if (path !== '/') this.index(path, node.ephemeralOwner);
+    if (!path.startsWith('/') || path.endsWith('/')) return `invalid node path "${path}"`;
+    const parentPath = parentOf(path);
+    let parent = this.loadParentPath === parentPath ? this.loadParent : NONE;
+    if (parent === NONE) {
+      parent = this.idOf(parentPath);
+      if (parent === NONE) return `Invalid Datatree, unable to find parent ${parentPath} of path ${path}`;
+      this.loadParentPath = parentPath;
+      this.loadParent = parent;
+    }
+    const name = baseName(path);
+    if (name === '') return `invalid node path "${path}"`;
+    this.store.load(parent, name, fields, acl);
+    this.index(path, fields.ephemeralOwner);
     return null;
   }
 
   /** Enters a node in the ephemeral, container or TTL index its owner selects. */
   private index(path: string, ephemeralOwner: bigint): void {
+    if (ephemeralOwner === 0n) return;
     switch (ephemeralKind(ephemeralOwner, this.extendedTypesEnabled)) {
       case 'container':
         this.containers.add(path);
@@ -372,6 +455,27 @@ export class DataTree {
           this.ephemerals.set(ephemeralOwner, set);
         }
         set.add(path);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** Takes a node out of the index its owner selects. */
+  private unindex(path: string, ephemeralOwner: bigint): void {
+    if (ephemeralOwner === 0n) return;
+    switch (ephemeralKind(ephemeralOwner, this.extendedTypesEnabled)) {
+      case 'container':
+        this.containers.delete(path);
+        break;
+      case 'ttl':
+        this.ttls.delete(path);
+        break;
+      case 'normal': {
+        const set = this.ephemerals.get(ephemeralOwner);
+        set?.delete(path);
+        if (set !== undefined && set.size === 0) this.ephemerals.delete(ephemeralOwner);
         break;
       }
       default:
@@ -458,23 +562,30 @@ export class DataTree {
 
   /** DataTree.setCversionPzxid: raises a node's cversion (-1: by one) with its pzxid; false if it is missing. */
   setCversionPzxid(path: string, newCversion: number, zxid: bigint): boolean {
-    const node = this.byPath.get(path);
-    if (node === undefined) return false;
-    if (newCversion === -1) newCversion = node.cversion + 1;
-    if (newCversion > node.cversion) {
-      this.changeObserver?.beforeChange(path, node, false);
-      this.digestOut(path, node);
-      node.cversion = newCversion;
-      node.pzxid = zxid;
-      this.digestIn(path, node, false);
-    }
+    const id = this.idOf(path);
+    if (id === NONE) return false;
+    this.raiseCversion(path, id, newCversion, zxid, true);
     return true;
   }
 
-  /**
-   * A multi applies all its txns or, when prep failed one of them, none: then each op reports
-   * OK before the failed one, its code at it, and RuntimeInconsistency after (as ZooKeeper).
-   */
+  /** Raises the node's cversion (-1: by one) with its pzxid when higher; tells the observer first if `tell`. */
+  private raiseCversion(path: string, id: number, newCversion: number, zxid: bigint, tell: boolean): void {
+    const s = this.store;
+    const cversion = s.cversion(id);
+    if (newCversion === -1) newCversion = cversion + 1;
+    if (newCversion <= cversion) return;
+    if (tell) this.beforeChange(path, id, false);
+    const crc = this.digestOut(path, id);
+    s.setCversion(id, newCversion);
+    s.setPzxid(id, zxid);
+    this.digestIn(path, id, crc);
+  }
+
+  /** Tells the change observer (a snapshot being written) of a change to come, with a copy of the node. */
+  private beforeChange(path: string, id: number, deleting: boolean): void {
+    if (this.changeObserver !== null) this.changeObserver.beforeChange(path, this.nodeAt(id), deleting);
+  }
+
   private applyMulti(hdr: TxnHeader, txns: Txn[]): TxnResult[] {
     const failed = txns.some((t) => t.type === OpCode.error);
     const out: TxnResult[] = [];
@@ -491,6 +602,7 @@ export class DataTree {
     return out;
   }
 
+
   private createNode(
     path: string,
     data: Buffer | null,
@@ -501,32 +613,26 @@ export class DataTree {
     time: number,
     rc: TxnResult,
   ): number {
+    const s = this.store;
     const parentPath = parentOf(path);
-    const parent = this.byPath.get(parentPath);
-    if (parent === undefined) return Code.NoNode;
+    const parent = this.idOf(parentPath);
+    if (parent === NONE) return Code.NoNode;
     const name = baseName(path);
-    if (parent.children?.has(name)) return Code.NodeExists;
-    this.changeObserver?.beforeChange(parentPath, parent, false);
-    if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
-    if (parentCVersion > parent.cversion) {
-      this.digestOut(parentPath, parent);
-      parent.cversion = parentCVersion;
-      parent.pzxid = zxid;
-      this.digestIn(parentPath, parent, false);
-    }
-    const node = new StoredNode(data, this.acls.intern(acl), zxid, time, ephemeralOwner);
-    parent.addChild(name);
-    this.byPath.set(path, node);
-    this.digestIn(path, node, true);
+    if (s.child(parent, name) !== NONE) return Code.NodeExists;
+    this.beforeChange(parentPath, parent, false);
+    this.raiseCversion(parentPath, parent, parentCVersion, zxid, false);
+    const aclId = this.acls.idOf(acl);
+    const id = s.create(parent, name, data, aclId, zxid, time, ephemeralOwner);
+    this.digestIn(path, id, -1);
     this.index(path, ephemeralOwner);
     if (parentPath.startsWith(QUOTA_ROOT)) {
       if (name === LIMIT_NODE) this.quotas.add(parentPath.substring(QUOTA_ROOT.length));
       if (name === STAT_NODE) this.recountQuota(parentPath.substring(QUOTA_ROOT.length));
     }
     this.updateQuotaStat(path, BigInt(data === null ? 0 : data.length), 1n);
-    rc.stat = this.statOf(node);
-    this.dataWatches.trigger(path, EventType.NodeCreated, zxid, node.acl);
-    this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged, zxid, parent.acl);
+    rc.stat = this.statAt(id);
+    this.dataWatches.trigger(path, EventType.NodeCreated, zxid, this.acls.list(aclId));
+    this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged, zxid, this.acls.list(s.acl(parent)));
     return Code.OK;
   }
 
@@ -535,49 +641,49 @@ export class DataTree {
    * the node is already gone (on replay over a fuzzy snapshot, ZOOKEEPER-3125), then NoNode.
    */
   private deleteNode(path: string, zxid: bigint): number {
+    const s = this.store;
     const parentPath = parentOf(path);
-    const parent = this.byPath.get(parentPath);
-    if (parent === undefined) return Code.NoNode;
-    const node = this.byPath.get(path);
-    this.changeObserver?.beforeChange(parentPath, parent, false);
-    if (node !== undefined) this.changeObserver?.beforeChange(path, node, true);
-    parent.removeChild(baseName(path));
-    if (zxid > parent.pzxid) {
-      this.digestOut(parentPath, parent);
-      parent.pzxid = zxid;
-      this.digestIn(parentPath, parent, false);
+    const parent = this.idOf(parentPath);
+    if (parent === NONE) return Code.NoNode;
+    const id = this.idOf(path);
+    this.beforeChange(parentPath, parent, false);
+    if (id !== NONE) this.beforeChange(path, id, true);
+    if (zxid > s.pzxid(parent)) {
+      const crc = this.digestOut(parentPath, parent);
+      s.setPzxid(parent, zxid);
+      this.digestIn(parentPath, parent, crc);
     }
-    if (node === undefined) return Code.NoNode;
-    this.digestOut(path, node);
-    this.byPath.delete(path);
-    if (this.loadParent === node) {
-      this.loadParentPath = null;
-      this.loadParent = null;
-    }
-    switch (ephemeralKind(node.ephemeralOwner, this.extendedTypesEnabled)) {
-      case 'container':
-        this.containers.delete(path);
-        break;
-      case 'ttl':
-        this.ttls.delete(path);
-        break;
-      case 'normal': {
-        const set = this.ephemerals.get(node.ephemeralOwner);
-        set?.delete(path);
-        if (set !== undefined && set.size === 0) this.ephemerals.delete(node.ephemeralOwner);
-        break;
-      }
-      default:
-        break;
-    }
+    if (id === NONE) return Code.NoNode;
+    const acl = this.acls.list(s.acl(id));
+    const bytes = s.dataLength(id);
+    this.removeSubtree(path, id);
     if (parentPath.startsWith(QUOTA_ROOT) && baseName(path) === LIMIT_NODE) {
       this.quotas.delete(parentPath.substring(QUOTA_ROOT.length));
     }
-    this.updateQuotaStat(path, -BigInt(node.data === null ? 0 : node.data.length), -1n);
-    const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl);
-    this.childWatches.trigger(path, EventType.NodeDeleted, zxid, node.acl, notified);
-    this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged, zxid, parent.acl);
+    this.updateQuotaStat(path, -BigInt(bytes), -1n);
+    const notified = this.dataWatches.trigger(path, EventType.NodeDeleted, zxid, acl);
+    this.childWatches.trigger(path, EventType.NodeDeleted, zxid, acl, notified);
+    this.childWatches.trigger(parentPath, EventType.NodeChildrenChanged, zxid, this.acls.list(s.acl(parent)));
     return Code.OK;
+  }
+
+  /**
+   * Takes a node out of the tree, its digest out of the sum and its path out of the indexes. A
+   * node with children (only on replay over a fuzzy snapshot: ZooKeeper leaves them orphaned in
+   * its map) goes with all of them: nodes here live only under their parent.
+   */
+  private removeSubtree(path: string, id: number): void {
+    const s = this.store;
+    for (let c = s.firstChild(id); c !== NONE; c = s.firstChild(id)) {
+      const childPath = `${path}/${s.name(c)}`;
+      this.beforeChange(childPath, c, true);
+      this.removeSubtree(childPath, c);
+    }
+    this.digestOut(path, id);
+    this.unindex(path, s.ephemeralOwner(id));
+    s.remove(id);
+    this.loadParentPath = null;
+    this.loadParent = NONE;
   }
 
   /**
@@ -590,31 +696,33 @@ export class DataTree {
   }
 
   private setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: number, rc: TxnResult): number {
-    const node = this.byPath.get(path);
-    if (node === undefined) return Code.NoNode;
-    this.changeObserver?.beforeChange(path, node, false);
-    const bytesDiff = (data === null ? 0 : data.length) - (node.data === null ? 0 : node.data.length);
-    this.digestOut(path, node);
-    node.data = data;
-    node.mtime = time;
-    node.mzxid = zxid;
-    node.version = version;
-    this.digestIn(path, node, true);
+    const s = this.store;
+    const id = this.idOf(path);
+    if (id === NONE) return Code.NoNode;
+    this.beforeChange(path, id, false);
+    const bytesDiff = (data === null ? 0 : data.length) - s.dataLength(id);
+    this.digestOut(path, id);
+    s.setData(id, data);
+    s.setMtime(id, time);
+    s.setMzxid(id, zxid);
+    s.setVersion(id, version);
+    this.digestIn(path, id, -1);
     this.updateQuotaStat(path, BigInt(bytesDiff), 0n);
-    rc.stat = this.statOf(node);
-    this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, node.acl);
+    rc.stat = this.statAt(id);
+    this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, this.acls.list(s.acl(id)));
     return Code.OK;
   }
 
   private setAcl(path: string, acl: readonly ACL[], version: number, rc: TxnResult): number {
-    const node = this.byPath.get(path);
-    if (node === undefined) return Code.NoNode;
-    this.changeObserver?.beforeChange(path, node, false);
-    node.acl = this.acls.intern(acl);
-    this.digestOut(path, node);
-    node.aversion = version;
-    this.digestIn(path, node, false);
-    rc.stat = this.statOf(node);
+    const s = this.store;
+    const id = this.idOf(path);
+    if (id === NONE) return Code.NoNode;
+    this.beforeChange(path, id, false);
+    s.setAcl(id, this.acls.idOf(acl));
+    const crc = this.digestOut(path, id);
+    s.setAversion(id, version);
+    this.digestIn(path, id, crc);
+    rc.stat = this.statAt(id);
     return Code.OK;
   }
 
@@ -623,10 +731,10 @@ export class DataTree {
    * snapshot that finds its node takes the txn's ACL (src/storage/replay.ts).
    */
   resetAcl(path: string, acl: readonly ACL[]): void {
-    const node = this.byPath.get(path);
-    if (node === undefined) return;
-    this.changeObserver?.beforeChange(path, node, false);
-    node.acl = this.acls.intern(acl);
+    const id = this.idOf(path);
+    if (id === NONE) return;
+    this.beforeChange(path, id, false);
+    this.store.setAcl(id, this.acls.idOf(acl));
   }
 
   /** Deletes a closed session's ephemerals (the txn's list, else what the tree knows). */
@@ -642,51 +750,56 @@ export class DataTree {
   quotaFor(path: string): { prefix: string; limits: StatsTrack; usage: StatsTrack } | null {
     const prefix = this.quotas.maxPrefix(path);
     if (prefix === null) return null;
-    const limits = this.byPath.get(limitPath(prefix));
-    const usage = this.byPath.get(statPath(prefix));
-    if (limits === undefined || usage === undefined) return null;
-    return { prefix, limits: new StatsTrack(limits.data?.toString('utf8') ?? ''), usage: new StatsTrack(usage.data?.toString('utf8') ?? '') };
+    const limits = this.idOf(limitPath(prefix));
+    const usage = this.idOf(statPath(prefix));
+    if (limits === NONE || usage === NONE) return null;
+    const text = (id: number): string => this.store.data(id)?.toString('utf8') ?? '';
+    return { prefix, limits: new StatsTrack(text(limits)), usage: new StatsTrack(text(usage)) };
   }
 
   private updateQuotaStat(path: string, bytesDiff: bigint, countDiff: bigint): void {
     const prefix = this.quotas.maxPrefix(path);
     if (prefix === null) return;
-    const node = this.byPath.get(statPath(prefix));
-    if (node === undefined) return;
-    this.changeObserver?.beforeChange(statPath(prefix), node, false);
-    const st = new StatsTrack(node.data?.toString('utf8') ?? '');
+    const id = this.idOf(statPath(prefix));
+    if (id === NONE) return;
+    this.beforeChange(statPath(prefix), id, false);
+    const st = new StatsTrack(this.store.data(id)?.toString('utf8') ?? '');
     st.set('count', st.get('count') + countDiff);
     st.set('bytes', st.get('bytes') + bytesDiff);
-    node.data = Buffer.from(st.toString());
+    this.store.setData(id, Buffer.from(st.toString())); // under /zookeeper/: out of the digest
   }
 
   /** Sets a quota's usage from the subtree it covers (node count including itself, data bytes). */
   private recountQuota(path: string): void {
-    const node = this.byPath.get(statPath(path));
-    if (node === undefined) return;
+    const id = this.idOf(statPath(path));
+    if (id === NONE) return;
+    const s = this.store;
     let count = 0n;
     let bytes = 0n;
-    const walk = (p: string): void => {
-      const n = this.byPath.get(p);
-      if (n === undefined) return;
+    const walk = (n: number): void => {
       count++;
-      bytes += BigInt(n.data === null ? 0 : n.data.length);
-      for (const c of n.children ?? []) walk(p === '/' ? `/${c}` : `${p}/${c}`);
+      bytes += BigInt(s.dataLength(n));
+      for (let c = s.firstChild(n); c !== NONE; c = s.nextSibling(c)) walk(c);
     };
-    walk(path);
+    const top = this.idOf(path);
+    if (top !== NONE) walk(top);
     const st = new StatsTrack();
     st.set('count', count);
     st.set('bytes', bytes);
-    this.changeObserver?.beforeChange(statPath(path), node, false);
-    node.data = Buffer.from(st.toString());
+    this.beforeChange(statPath(path), id, false);
+    s.setData(id, Buffer.from(st.toString()));
   }
 
   /** After loading a tree from disk: find every quota and recount its usage (setupQuota). */
   rebuildQuotas(): void {
     const suffix = `/${LIMIT_NODE}`;
-    for (const p of this.byPath.keys()) {
-      if (!p.startsWith(QUOTA_ROOT + '/') || !p.endsWith(suffix)) continue;
-      const real = p.substring(QUOTA_ROOT.length, p.length - suffix.length);
+    const found: string[] = [];
+    const top = this.idOf(QUOTA_ROOT);
+    if (top === NONE) return;
+    this.store.walk((_, p) => {
+      if (p.endsWith(suffix)) found.push(p.substring(QUOTA_ROOT.length, p.length - suffix.length));
+    }, top, QUOTA_ROOT);
+    for (const real of found) {
       this.quotas.add(real);
       this.recountQuota(real);
     }
@@ -724,21 +837,22 @@ export class DataTree {
     w: Watcher,
     lists: { data: string[]; exist: string[]; child: string[]; persistent: string[]; recursive: string[] },
   ): void {
+    const s = this.store;
     for (const path of lists.data) {
-      const node = this.byPath.get(path);
-      if (node === undefined) w.process(EventType.NodeDeleted, path, -1n, null);
-      else if (node.mzxid > relativeZxid) w.process(EventType.NodeDataChanged, path, -1n, node.acl);
+      const id = this.idOf(path);
+      if (id === NONE) w.process(EventType.NodeDeleted, path, -1n, null);
+      else if (s.mzxid(id) > relativeZxid) w.process(EventType.NodeDataChanged, path, -1n, this.acls.list(s.acl(id)));
       else this.dataWatches.add(path, w, WatchMode.STANDARD);
     }
     for (const path of lists.exist) {
-      const node = this.byPath.get(path);
-      if (node !== undefined) w.process(EventType.NodeCreated, path, -1n, node.acl);
+      const id = this.idOf(path);
+      if (id !== NONE) w.process(EventType.NodeCreated, path, -1n, this.acls.list(s.acl(id)));
       else this.dataWatches.add(path, w, WatchMode.STANDARD);
     }
     for (const path of lists.child) {
-      const node = this.byPath.get(path);
-      if (node === undefined) w.process(EventType.NodeDeleted, path, -1n, null);
-      else if (node.pzxid > relativeZxid) w.process(EventType.NodeChildrenChanged, path, -1n, node.acl);
+      const id = this.idOf(path);
+      if (id === NONE) w.process(EventType.NodeDeleted, path, -1n, null);
+      else if (s.pzxid(id) > relativeZxid) w.process(EventType.NodeChildrenChanged, path, -1n, this.acls.list(s.acl(id)));
       else this.childWatches.add(path, w, WatchMode.STANDARD);
     }
     for (const path of lists.persistent) this.addPersistentWatch(path, w, false);

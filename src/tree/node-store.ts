@@ -3,8 +3,9 @@
 // bytes in one immutable record of an append-only arena of large chunks; its place in the tree in
 // parent / sibling links and an open-addressing hash table keyed by (parent id, name bytes).
 //
-// Columns every node has (56 B): parent, prev and next sibling (O(1) unlink in a queue of 100k
-// children), ACL id, name hash, record chunk and offset, ext row; czxid, ctime, ephemeralOwner.
+// Columns every node has (48 B): parent, prev and next sibling (O(1) unlink in a queue of 100k
+// children), ACL id, record chunk and offset, ext row, ephemeralOwner (an index into a table of
+// owners: a session owns many nodes); czxid and ctime.
 // The fields a leaf that never changed keeps at their defaults — mzxid = pzxid = czxid,
 // mtime = ctime, version = cversion = aversion = 0, no children — live in an "ext" row (48 B)
 // allocated on the first change: most znodes of a big tree are such leaves.
@@ -35,10 +36,9 @@ export interface NodeStoreOptions {
   chunkBytes?: number;
 }
 
-/** Everything a node holds, for loading one (a snapshot) in one call. */
+/** A node's fields but its ACL, for loading one (a snapshot) in one call; the data is copied. */
 export interface NodeFields {
   data: Buffer | null;
-  acl: number;
   czxid: bigint;
   mzxid: bigint;
   pzxid: bigint;
@@ -67,18 +67,24 @@ export class NodeStore {
   private hi = 0;
   private count = 0;
   private freeHead = NONE;
+  /** Nodes removed so far: while it stays the same, every id names the node it named. */
+  removals = 0;
   private parentCol = new Int32Array(0);
   private prevCol = new Int32Array(0);
   /** Next sibling; for a freed id, the next free id. */
   private nextCol = new Int32Array(0);
   private aclCol = new Int32Array(0);
-  private hashCol = new Int32Array(0);
   private recChunk = new Int32Array(0);
   private recOff = new Int32Array(0);
   private extCol = new Int32Array(0);
   private czxidCol = new BigInt64Array(0);
   private ctimeCol = new Float64Array(0);
-  private ownerCol = new BigInt64Array(0);
+  /** ephemeralOwner as an index into `owners` (0: none): sessions own many nodes each. */
+  private ownerCol = new Int32Array(0);
+  private owners: bigint[] = [0n];
+  private ownerRefs: number[] = [0];
+  private ownerIds = new Map<bigint, number>();
+  private freeOwners: number[] = [];
   // --- ext rows ---
   private extCap = 0;
   private extHi = 0;
@@ -119,7 +125,12 @@ export class NodeStore {
     this.cap = 0;
     this.hi = 0;
     this.count = 0;
+    this.removals++;
     this.freeHead = NONE;
+    this.owners = [0n];
+    this.ownerRefs = [0];
+    this.ownerIds = new Map();
+    this.freeOwners = [];
     this.growNodes(MIN_CAPACITY);
     this.extCap = 0;
     this.extHi = 0;
@@ -140,11 +151,10 @@ export class NodeStore {
     this.prevCol[root] = NONE;
     this.nextCol[root] = NONE;
     this.aclCol[root] = 0;
-    this.hashCol[root] = 0;
     this.extCol[root] = NONE;
     this.czxidCol[root] = 0n;
     this.ctimeCol[root] = 0;
-    this.ownerCol[root] = 0n;
+    this.ownerCol[root] = 0;
     this.writeRecord(root, NodeStore.EMPTY, 0, 0, NodeStore.EMPTY);
     this.count = 1;
   }
@@ -197,36 +207,40 @@ export class NodeStore {
     assert.ok(nameLen > 0, 'empty node name');
     const h = this.hashName(parent, this.scratch, 0, nameLen);
     if (this.find(parent, this.scratch, 0, nameLen, h) !== NONE) return NONE;
+    return this.createEncoded(parent, nameLen, h, data, acl, czxid, ctime, ephemeralOwner);
+  }
+
+  /** create, with the name encoded in the scratch buffer and hashed, known to be new. */
+  private createEncoded(parent: number, nameLen: number, h: number, data: Buffer | null, acl: number, czxid: bigint, ctime: number, ephemeralOwner: bigint): number {
     const id = this.allocId();
     this.parentCol[id] = parent;
     this.aclCol[id] = acl;
-    this.hashCol[id] = h;
     this.extCol[id] = NONE;
     this.czxidCol[id] = czxid;
     this.ctimeCol[id] = ctime;
-    this.ownerCol[id] = ephemeralOwner;
+    this.ownerCol[id] = this.ownerIndex(ephemeralOwner);
     this.writeRecord(id, this.scratch, 0, nameLen, data);
     this.link(parent, id);
     this.insertSlot(id, h);
     this.count++;
-    this.maybeCompact();
     return id;
   }
 
   /**
    * Puts a node read from a snapshot: creates `name` under `parent` or, when it is there already
    * (a path listed twice), replaces its fields. Ext fields are only stored when not defaults.
+   * The root is loaded with parent NONE and name "".
    */
-  load(parent: number, name: string, f: NodeFields): number {
-    let id = name === '' ? ROOT : this.child(parent, name);
-    if (id === NONE) {
-      id = this.create(parent, name, f.data, f.acl, f.czxid, f.ctime, f.ephemeralOwner);
+  load(parent: number, name: string, f: NodeFields, acl: number): number {
+    let id = ROOT;
+    if (name !== '') {
+      const nameLen = this.encode(name);
+      const h = this.hashName(parent, this.scratch, 0, nameLen);
+      id = this.find(parent, this.scratch, 0, nameLen, h);
+      if (id === NONE) id = this.createEncoded(parent, nameLen, h, f.data, acl, f.czxid, f.ctime, f.ephemeralOwner);
+      else this.reload(id, f, acl);
     } else {
-      this.czxidCol[id] = f.czxid;
-      this.ctimeCol[id] = f.ctime;
-      this.ownerCol[id] = f.ephemeralOwner;
-      this.aclCol[id] = f.acl;
-      this.setData(id, f.data);
+      this.reload(ROOT, f, acl);
     }
     const x = this.extCol[id]!;
     if (
@@ -249,6 +263,15 @@ export class NodeStore {
     return id;
   }
 
+  private reload(id: number, f: NodeFields, acl: number): void {
+    this.czxidCol[id] = f.czxid;
+    this.ctimeCol[id] = f.ctime;
+    this.releaseOwner(this.ownerCol[id]!);
+    this.ownerCol[id] = this.ownerIndex(f.ephemeralOwner);
+    this.aclCol[id] = acl;
+    this.setData(id, f.data);
+  }
+
   /** Removes a leaf (a node with children cannot go: remove them first). Its id may be reused. */
   remove(id: number): void {
     assert.ok(id !== ROOT && this.exists(id), 'remove of a missing node or the root');
@@ -256,12 +279,14 @@ export class NodeStore {
     this.deleteSlot(id);
     this.unlink(id);
     this.killRecord(id);
+    this.releaseOwner(this.ownerCol[id]!);
     const x = this.extCol[id]!;
     if (x !== NONE) this.extFree.push(x);
     this.parentCol[id] = FREED;
     this.nextCol[id] = this.freeHead;
     this.freeHead = id;
     this.count--;
+    this.removals++;
     this.maybeCompact();
   }
 
@@ -301,6 +326,16 @@ export class NodeStore {
     return nameString(buf, off, nameLen);
   }
 
+  /** The node's name as UTF-8 bytes: a view into its record. */
+  nameBytes(id: number): Buffer {
+    const buf = this.chunks[this.recChunk[id]!]!;
+    let off = this.recOff[id]!;
+    const nameLen = readVarint(buf, off);
+    off += varintBytes(nameLen);
+    off += varintBytes(readVarint(buf, off));
+    return buf.subarray(off, off + nameLen);
+  }
+
   /** The node's path, from its ancestors' names. */
   path(id: number): string {
     if (id === ROOT) return '/';
@@ -310,16 +345,21 @@ export class NodeStore {
   }
 
   /**
-   * Every node in pre-order (a parent before its children, children in creation order), with its
-   * path. The tree must not change during the walk.
+   * Every node of the subtree at `from` (the whole tree by default) in pre-order (a parent before
+   * its children, children in creation order), with its path. The tree must not change meanwhile.
    */
-  walk(visit: (id: number, path: string) => void): void {
+  walk(visit: (id: number, path: string) => void, from = ROOT, fromPath = '/'): void {
     const rec = (id: number, path: string): void => {
       visit(id, path);
       const prefix = id === ROOT ? '/' : path + '/';
       for (let c = this.firstChild(id); c !== NONE; c = this.nextCol[c]!) rec(c, prefix + this.name(c));
     };
-    rec(ROOT, '/');
+    rec(from, fromPath);
+  }
+
+  /** Ids in use are below this (for a scan in id order, with `exists`). */
+  get idLimit(): number {
+    return this.hi;
   }
 
   // --- data ------------------------------------------------------------------------------------
@@ -376,7 +416,7 @@ export class NodeStore {
     return this.ctimeCol[id]!;
   }
   ephemeralOwner(id: number): bigint {
-    return this.ownerCol[id]!;
+    return this.owners[this.ownerCol[id]!]!;
   }
   mzxid(id: number): bigint {
     const x = this.extCol[id]!;
@@ -403,22 +443,28 @@ export class NodeStore {
     return x === NONE ? 0 : this.xAversion[x]!;
   }
   setMzxid(id: number, v: bigint): void {
-    this.xMzxid[this.ext(id)] = v;
+    const x = this.ext(id); // first: it may grow the ext columns
+    this.xMzxid[x] = v;
   }
   setPzxid(id: number, v: bigint): void {
-    this.xPzxid[this.ext(id)] = v;
+    const x = this.ext(id); // first: it may grow the ext columns
+    this.xPzxid[x] = v;
   }
   setMtime(id: number, v: number): void {
-    this.xMtime[this.ext(id)] = v;
+    const x = this.ext(id); // first: it may grow the ext columns
+    this.xMtime[x] = v;
   }
   setVersion(id: number, v: number): void {
-    this.xVersion[this.ext(id)] = v;
+    const x = this.ext(id); // first: it may grow the ext columns
+    this.xVersion[x] = v;
   }
   setCversion(id: number, v: number): void {
-    this.xCversion[this.ext(id)] = v;
+    const x = this.ext(id); // first: it may grow the ext columns
+    this.xCversion[x] = v;
   }
   setAversion(id: number, v: number): void {
-    this.xAversion[this.ext(id)] = v;
+    const x = this.ext(id); // first: it may grow the ext columns
+    this.xAversion[x] = v;
   }
 
   // --- memory ----------------------------------------------------------------------------------
@@ -436,7 +482,7 @@ export class NodeStore {
       live += this.chunkLive[c]!;
     }
     return {
-      columnBytes: this.cap * 56,
+      columnBytes: this.cap * 48,
       extBytes: this.extCap * 48,
       hashBytes: this.slots.byteLength,
       arenaBytes,
@@ -473,19 +519,17 @@ export class NodeStore {
       this.prevCol = new Int32Array(n);
       this.nextCol = new Int32Array(n);
       this.aclCol = new Int32Array(n);
-      this.hashCol = new Int32Array(n);
       this.recChunk = new Int32Array(n);
       this.recOff = new Int32Array(n);
       this.extCol = new Int32Array(n);
       this.czxidCol = new BigInt64Array(n);
       this.ctimeCol = new Float64Array(n);
-      this.ownerCol = new BigInt64Array(n);
+      this.ownerCol = new Int32Array(n);
     } else {
       this.parentCol = growI32(this.parentCol, n);
       this.prevCol = growI32(this.prevCol, n);
       this.nextCol = growI32(this.nextCol, n);
       this.aclCol = growI32(this.aclCol, n);
-      this.hashCol = growI32(this.hashCol, n);
       this.recChunk = growI32(this.recChunk, n);
       this.recOff = growI32(this.recOff, n);
       this.extCol = growI32(this.extCol, n);
@@ -495,9 +539,7 @@ export class NodeStore {
       const ct = new Float64Array(n);
       ct.set(this.ctimeCol);
       this.ctimeCol = ct;
-      const ow = new BigInt64Array(n);
-      ow.set(this.ownerCol);
-      this.ownerCol = ow;
+      this.ownerCol = growI32(this.ownerCol, n);
     }
     this.cap = n;
   }
@@ -571,6 +613,37 @@ export class NodeStore {
 
   // --- internals: hash table -------------------------------------------------------------------
 
+  /** The node's hash-table key hash, from its parent and name (kept nowhere: 4 B a node saved). */
+  private hashOf(id: number): number {
+    const buf = this.chunks[this.recChunk[id]!]!;
+    let off = this.recOff[id]!;
+    const nameLen = readVarint(buf, off);
+    off += varintBytes(nameLen);
+    off += varintBytes(readVarint(buf, off));
+    return this.hashName(this.parentCol[id]!, buf, off, off + nameLen);
+  }
+
+  /** The index of an ephemeralOwner in the owner table, one more reference counted. */
+  private ownerIndex(owner: bigint): number {
+    if (owner === 0n) return 0;
+    let i = this.ownerIds.get(owner);
+    if (i === undefined) {
+      i = this.freeOwners.length > 0 ? this.freeOwners.pop()! : this.owners.length;
+      this.owners[i] = owner;
+      this.ownerRefs[i] = 0;
+      this.ownerIds.set(owner, i);
+    }
+    this.ownerRefs[i]!++;
+    return i;
+  }
+
+  private releaseOwner(i: number): void {
+    if (i === 0 || --this.ownerRefs[i]! > 0) return;
+    this.ownerIds.delete(this.owners[i]!);
+    this.owners[i] = 0n;
+    this.freeOwners.push(i);
+  }
+
   /** Encodes `s` as UTF-8 into the scratch buffer; returns its length. */
   private encode(s: string): number {
     if (s.length * 3 > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(Math.max(s.length * 3, this.scratch.length * 2));
@@ -591,7 +664,7 @@ export class NodeStore {
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const id = slots[i]!;
       if (id === NONE) return NONE;
-      if (this.hashCol[id] === h && this.parentCol[id] === parent && this.nameEquals(id, b, start, end)) return id;
+      if (this.parentCol[id] === parent && this.nameEquals(id, b, start, end)) return id;
     }
   }
 
@@ -622,12 +695,12 @@ export class NodeStore {
   private deleteSlot(id: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    let i = this.hashCol[id]! & mask;
+    let i = this.hashOf(id) & mask;
     while (slots[i] !== id) i = (i + 1) & mask;
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const o = slots[j]!;
       if (o === NONE) break;
-      const home = this.hashCol[o]! & mask;
+      const home = this.hashOf(o) & mask;
       // o may move to the hole at i when its home is not cyclically within (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
         slots[i] = o;
@@ -642,7 +715,7 @@ export class NodeStore {
     const mask = n - 1;
     for (let id = 1; id < this.hi; id++) {
       if (this.parentCol[id] === FREED) continue;
-      let i = this.hashCol[id]! & mask;
+      let i = this.hashOf(id) & mask;
       while (slots[i] !== NONE) i = (i + 1) & mask;
       slots[i] = id;
     }
@@ -784,10 +857,19 @@ export class NodeStore {
       if (this.extCol[id] !== NONE) assert.equal(this.xLast[this.extCol[id]!], last);
       if (id !== ROOT) {
         const name = Buffer.from(this.name(id), 'utf8');
-        assert.equal(this.find(this.parentCol[id]!, name, 0, name.length, this.hashCol[id]!), id);
+        assert.equal(this.find(this.parentCol[id]!, name, 0, name.length, this.hashOf(id)), id);
       }
     }
     assert.equal(n, this.count);
+    const refs = new Map<number, number>();
+    for (let id = 0; id < this.hi; id++) {
+      if (this.parentCol[id] !== FREED && this.ownerCol[id] !== 0) refs.set(this.ownerCol[id]!, (refs.get(this.ownerCol[id]!) ?? 0) + 1);
+    }
+    for (let i = 1; i < this.owners.length; i++) {
+      assert.equal(this.ownerRefs[i], refs.get(i) ?? 0, `owner ${i} references`);
+      if (this.ownerRefs[i] !== 0) assert.equal(this.ownerIds.get(this.owners[i]!), i);
+    }
+    assert.equal(this.ownerIds.size, refs.size);
     let inSlots = 0;
     for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== NONE) inSlots++;
     assert.equal(inSlots, this.count - 1);

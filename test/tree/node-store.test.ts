@@ -190,6 +190,39 @@ describe('NodeStore', () => {
     fc.assert(fc.property(fc.array(op, { maxLength: 300 }), (ops) => runModel(ops, 1 << 20)), { numRuns: 40 });
   });
 
+  it('a stat setter that allocates the ext row (growing the ext columns) keeps its value', () => {
+    const s = new NodeStore();
+    const ids: number[] = [];
+    for (let i = 0; i < 100; i++) ids.push(s.create(ROOT, `n${i}`, null, 0, BigInt(i), i, 0n));
+    const setters = [
+      (id: number, i: number) => s.setMtime(id, 1000 + i),
+      (id: number, i: number) => s.setMzxid(id, BigInt(1000 + i)),
+      (id: number, i: number) => s.setPzxid(id, BigInt(1000 + i)),
+      (id: number, i: number) => s.setVersion(id, 1000 + i),
+      (id: number, i: number) => s.setCversion(id, 1000 + i),
+      (id: number, i: number) => s.setAversion(id, 1000 + i),
+    ];
+    const getters = [s.mtime, s.mzxid, s.pzxid, s.version, s.cversion, s.aversion].map((g) => g.bind(s));
+    for (let k = 0; k < setters.length; k++) {
+      const t = new NodeStore();
+      const tids: number[] = [];
+      for (let i = 0; i < 100; i++) tids.push(t.create(ROOT, `n${i}`, null, 0, BigInt(i), i, 0n));
+      const set = [
+        (id: number, v: number) => t.setMtime(id, v),
+        (id: number, v: number) => t.setMzxid(id, BigInt(v)),
+        (id: number, v: number) => t.setPzxid(id, BigInt(v)),
+        (id: number, v: number) => t.setVersion(id, v),
+        (id: number, v: number) => t.setCversion(id, v),
+        (id: number, v: number) => t.setAversion(id, v),
+      ][k]!;
+      const get = [t.mtime, t.mzxid, t.pzxid, t.version, t.cversion, t.aversion][k]!.bind(t);
+      tids.forEach((id, i) => set(id, 1000 + i));
+      tids.forEach((id, i) => assert.equal(Number(get(id)), 1000 + i, `setter ${k} on node ${i}`));
+    }
+    ids.forEach((id, i) => setters[i % 6]!(id, i));
+    ids.forEach((id, i) => assert.equal(Number(getters[i % 6]!(id)), 1000 + i));
+  });
+
   it('keeps null and empty data apart', () => {
     const s = new NodeStore();
     const a = s.create(ROOT, 'a', null, 0, 1n, 1, 0n);
@@ -234,16 +267,16 @@ describe('NodeStore', () => {
 
   it('load replaces a node listed twice and stores ext fields only when not defaults', () => {
     const s = new NodeStore();
-    const f = { data: Buffer.from('x'), acl: 1, czxid: 5n, mzxid: 5n, pzxid: 5n, ctime: 7, mtime: 7, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n };
-    const id = s.load(ROOT, 'a', f);
+    const f = { data: Buffer.from('x'), czxid: 5n, mzxid: 5n, pzxid: 5n, ctime: 7, mtime: 7, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n };
+    const id = s.load(ROOT, 'a', f, 1);
     assert.equal(s.memory().extRows, 1, 'only the root got an ext row (it has a child)');
-    const again = s.load(ROOT, 'a', { ...f, data: null, mzxid: 9n, version: 3 });
+    const again = s.load(ROOT, 'a', { ...f, data: null, mzxid: 9n, version: 3 }, 1);
     assert.equal(again, id);
     assert.equal(s.size, 2);
     assert.equal(s.data(id), null);
     assert.equal(s.mzxid(id), 9n);
     assert.equal(s.version(id), 3);
-    assert.equal(s.load(NONE, '', { ...f, acl: 2 }), ROOT);
+    assert.equal(s.load(NONE, '', f, 2), ROOT);
     assert.equal(s.acl(ROOT), 2);
     s.check();
   });
