@@ -40,7 +40,10 @@ export function readTxnHeader(r: JuteReader): TxnHeader {
   const clientId = r.long();
   const cxid = r.int();
   const zxid = r.long();
-  const time = Number(r.long());
+  // time, a long read as a number without a bigint in between: high int × 2^32 is exact, and
+  // adding the unsigned low int rounds once, as Number(bigint) does
+  const timeHigh = r.int();
+  const time = timeHigh * 4294967296 + (r.int() >>> 0);
   const type = r.int();
   return { clientId, cxid, zxid, time, type };
 }

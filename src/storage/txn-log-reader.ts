@@ -125,31 +125,37 @@ export class LogFileReader {
     const at = this.pos;
     const head = this.bytes(at, 12);
     if (head === null) return this.end(this.size > at);
-    const checksum = head.readBigInt64BE(0);
+    // The checksum is a long holding an unsigned 32-bit Adler-32: compared as two ints, no bigint.
+    const checksumHigh = head.readInt32BE(0);
+    const checksumLow = head.readUInt32BE(4);
     const len = head.readInt32BE(8);
-    if (len === 0) return this.end(checksum !== 0n);
+    if (len === 0) return this.end(checksumHigh !== 0 || checksumLow !== 0);
     if (len < 0 || len > this.maxTxnBytes) throw diskError(this.path, at, `unreasonable entry length ${len}`);
     const body = this.bytes(at + 12, len + 1);
     if (body === null) return this.end(true);
     if (body[len] !== END_OF_RECORD) return this.end(true);
     const txnBytes = body.subarray(0, len);
-    if (BigInt(adler32(txnBytes)) !== checksum) {
+    const computed = adler32(txnBytes);
+    if (checksumHigh !== 0 || checksumLow !== computed) {
       // In the newest log, an entry past the last fsync can reach the disk with a sector missing
       // (sectors written back out of order before a power loss). It was never acknowledged, so
       // it ends the log, as etcd's WAL treats it; a flipped bit elsewhere is still corruption.
       if (this.tolerateTornSectors && hasZeroSector(this.bytes(at, 12 + len + 1)!, at)) return this.end(true);
-      throw diskError(this.path, at, `checksum mismatch (stored ${checksum}, computed ${adler32(txnBytes)})`);
+      const stored = (BigInt(checksumHigh) << 32n) | BigInt(checksumLow);
+      throw diskError(this.path, at, `checksum mismatch (stored ${stored}, computed ${computed})`);
     }
     let entry: TxnEntry;
     try {
-      entry = decodeTxnEntry(Buffer.from(txnBytes));
+      // Straight from the read window: the decoded txn copies what it keeps (strings, data).
+      entry = decodeTxnEntry(txnBytes);
     } catch (e) {
       if (e instanceof JuteDecodeError) throw diskError(this.path, at, `undecodable txn: ${e.message}`);
       throw e;
     }
     this.pos = at + ENTRY_OVERHEAD + len;
     this.validEnd = this.pos;
-    return { ...entry, file: this.path, offset: at, entryBytes: ENTRY_OVERHEAD + len };
+    // A literal, not a spread of `entry`: the spread took most of the reader's time.
+    return { hdr: entry.hdr, txn: entry.txn, digest: entry.digest, file: this.path, offset: at, entryBytes: ENTRY_OVERHEAD + len };
   }
 
   private end(torn: boolean): null {

@@ -163,6 +163,18 @@ test('any txn survives encode then decode, with or without a digest', () => {
   );
 });
 
+test('a header\'s time reads as Number() of the long written, negative and beyond 2^53 too', () => {
+  const readTime = (t: bigint): number => {
+    const w = new JuteWriter();
+    w.long(1n).int(1).long(2n).long(t).int(OpCode.createSession).int(30000);
+    return decodeTxnEntry(w.toBuffer()).hdr.time;
+  };
+  for (const t of [0n, -1n, 1n, 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), 2n ** 53n + 1n, 2n ** 53n + 3n, 2n ** 63n - 1n, -(2n ** 63n), 0x7fffffff_ffffffffn - 1024n]) {
+    assert.equal(readTime(t), Number(t), String(t));
+  }
+  fc.assert(fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (t) => readTime(t) === Number(t)), { numRuns: 2000 });
+});
+
 test('a reconfig header carries a SetDataTxn', () => {
   const hdr: TxnHeader = { clientId: 1n, cxid: 1, zxid: 5n, time: 9, type: OpCode.reconfig };
   const bytes = encodeTxnEntry(hdr, { type: OpCode.setData, path: '/zookeeper/config', data: Buffer.from('server.1=a'), version: 3 });
