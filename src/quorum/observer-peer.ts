@@ -304,6 +304,7 @@ export class ObserverPeer {
           break;
         case 'digestMismatch':
           this.status.digestMismatches = a.count;
+          this.opts.server.stats.metrics.inc('digest_mismatches_count');
           this.log('error', `Digests are not matching. Value got from log: ${a.expected}, value calculated: ${a.actual} (zxid ${hexZxid(a.zxid)})`);
           break;
         case 'serving':

@@ -41,12 +41,21 @@ function fromTree(tree: DataTree, path: string): NodeRecord | undefined {
   };
 }
 
+/** outstanding_changes_queued / _removed: records added by prep, and dropped once applied. */
+export interface ChangeCounts {
+  changesQueued: number;
+  changesRemoved: number;
+}
+
 export class OutstandingChanges implements RecordView {
   private readonly byPath = new Map<string, Pending>();
   private order: { path: string; p: Pending }[] = [];
   private head = 0;
 
-  constructor(private readonly tree: DataTree) {}
+  constructor(
+    private readonly tree: DataTree,
+    private readonly counts: ChangeCounts = { changesQueued: 0, changesRemoved: 0 },
+  ) {}
 
   get(path: string): NodeRecord | undefined {
     const p = this.byPath.get(path);
@@ -58,6 +67,7 @@ export class OutstandingChanges implements RecordView {
     const p = { zxid, rec };
     this.byPath.set(path, p);
     this.order.push({ path, p });
+    this.counts.changesQueued++;
   }
 
   pendingEphemerals(sessionId: bigint, base: Set<string>): Set<string> {
@@ -78,6 +88,7 @@ export class OutstandingChanges implements RecordView {
       if (this.byPath.get(path) === p) this.byPath.delete(path);
       i++;
     }
+    this.counts.changesRemoved += i - this.head;
     if (i === this.order.length) {
       this.order = [];
       this.head = 0;
@@ -98,6 +109,8 @@ export class OutstandingChanges implements RecordView {
 /** A scratch view over another, for the ops of one multi. */
 export class ScratchChanges implements RecordView {
   private readonly local = new Map<string, { zxid: bigint; rec: NodeRecord | null }>();
+  /** Every record set, in order: committed one by one, as ZooKeeper adds a multi's records. */
+  private readonly sets: { path: string; zxid: bigint; rec: NodeRecord | null }[] = [];
 
   constructor(private readonly base: RecordView) {}
 
@@ -109,6 +122,7 @@ export class ScratchChanges implements RecordView {
 
   set(path: string, zxid: bigint, rec: NodeRecord | null): void {
     this.local.set(path, { zxid, rec });
+    this.sets.push({ path, zxid, rec });
   }
 
   pendingEphemerals(sessionId: bigint, base: Set<string>): Set<string> {
@@ -121,6 +135,6 @@ export class ScratchChanges implements RecordView {
   }
 
   commit(): void {
-    for (const [path, l] of this.local) this.base.set(path, l.zxid, l.rec);
+    for (const l of this.sets) this.base.set(l.path, l.zxid, l.rec);
   }
 }

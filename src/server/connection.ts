@@ -11,9 +11,12 @@ import { writeNotification } from '../protocol/responses.js';
 import type { Watcher } from '../tree/watch-manager.js';
 import type { DigestMd5Server } from './auth/sasl-digest-md5.js';
 import type { ReadContext } from './reads.js';
+import type { ServerStats } from './server-stats.js';
 import type { Session } from './session-tracker.js';
 
 export interface ConnectionHost {
+  /** Counts every frame in and out (packets, bytes, response sizes), as ZooKeeper's ServerCnxn does. */
+  readonly stats: ServerStats;
   /** First frame of a connection: the ConnectRequest. */
   onConnect(conn: Connection, frame: Buffer): void;
   /** Every later frame: RequestHeader + body. */
@@ -75,6 +78,8 @@ export class Connection implements Watcher {
 
   private readonly parser: FrameParser;
   private readonly out = new JuteWriter(4096);
+  /** Where in `out` the frame being written starts (its size is known at sent()). */
+  private frameStart = 0;
   private flushScheduled = false;
   private paused = 0;
   private pendingHead: Buffer | null = null;
@@ -96,6 +101,10 @@ export class Connection implements Watcher {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
+    // the client closed its end under the server (ZooKeeper's handleFailedRead: connection_drop_count)
+    socket.on('end', () => {
+      if (!this.closing) host.stats.metrics.inc('connection_drop_count');
+    });
     socket.on('close', () => this.close());
   }
 
@@ -190,6 +199,9 @@ export class Connection implements Watcher {
 
   private handleFrame(frame: Buffer): void {
     this.packetsReceived++;
+    const stats = this.host.stats;
+    stats.packetsReceived++;
+    stats.metrics.bytesReceived += 4 + frame.length;
     if (!this.connected) this.host.onConnect(this, frame);
     else this.host.onRequest(this, frame);
   }
@@ -199,32 +211,45 @@ export class Connection implements Watcher {
     return this.out;
   }
 
-  sent(): void {
+  /**
+   * The frame just written is complete; returns its size without the length prefix. `response`:
+   * a reply or notification (ZooKeeper's sendResponse), which client response sizes count; the
+   * ConnectResponse is not one.
+   */
+  sent(response = true): number {
     this.packetsSent++;
+    const bytes = this.out.offset - this.frameStart - 4;
+    this.frameStart = this.out.offset;
+    const stats = this.host.stats;
+    stats.packetsSent++;
+    if (response) stats.responseSent(bytes);
     // Replies of reads that waited in the pipeline behind writes are encoded together when the
     // writes commit; a client that reads none of them is dropped here, before it costs more.
     if (this.outputQueued > this.limits.maxBytes && !this.closed) {
       this.host.log('warn', `closing connection from ${this.remoteAddress}:${this.remotePort}: ${this.outputQueued} bytes of replies and events unread`);
       this.out.take();
+      this.frameStart = 0;
       this.socket.destroy();
       this.close();
-      return;
+      return bytes;
     }
     // a burst of large replies goes to the socket in high-water-sized pieces, not into one buffer
     // that doubles as it grows
     if (this.out.offset > this.limits.highWaterBytes) {
       this.flush();
-      return;
+      return bytes;
     }
-    if (this.flushScheduled) return;
+    if (this.flushScheduled) return bytes;
     this.flushScheduled = true;
     queueMicrotask(() => this.flush());
+    return bytes;
   }
 
   flush(): void {
     this.flushScheduled = false;
     if (this.closed || this.out.offset === 0) return;
     this.socket.write(this.out.take());
+    this.frameStart = 0;
     const queued = this.socket.writableLength;
     if (queued <= this.limits.highWaterBytes) {
       // below the mark again: frames held back while replies were queued go on now
@@ -252,7 +277,7 @@ export class Connection implements Watcher {
     if (this.closed) return;
     if (acl !== null && !this.host.canRead(acl, this.authIds)) return;
     writeNotification(this.out, zxid, type, path);
-    this.sent();
+    this.host.stats.metrics.watchBytes += this.sent();
   }
 
   /** Flushes what is queued, then closes. */
@@ -271,6 +296,7 @@ export class Connection implements Watcher {
     if (!this.socket.destroyed) {
       if (this.socket.writableLength > 0 || this.out.offset > 0) {
         if (this.out.offset > 0) this.socket.write(this.out.take());
+        this.frameStart = 0;
         this.socket.end();
         setTimeout(() => this.socket.destroy(), 1000).unref();
       } else {

@@ -88,15 +88,14 @@ export function fourLetterView(server: ZkServer, asking: Connection, opts: FourL
         openFileDescriptorCount: fds.open,
         maxFileDescriptorCount: fds.max,
         connectionDropProbability: 0,
-        clientResponseBytes: { last: -1, min: -1, max: -1 },
+        clientResponseBytes: { last: st.lastResponseBytes, min: st.minResponseBytes, max: st.maxResponseBytes },
         outstandingTlsHandshakes: 0,
         authFailedCount: st.metrics.authFailedCount,
         nonMtlsRemoteConnCount: 0,
         nonMtlsLocalConnCount: 0,
-        percentileSummaries: { readlatency: st.readLatency.view(), updatelatency: st.updateLatency.view() },
+        percentileSummaries: { ...st.metrics.percentileSummaryViews(), readlatency: st.readLatency.view(), updatelatency: st.updateLatency.view() },
         summaries: st.metrics.summaryViews(),
-        // The tree counts mismatches found applying and recovering; a learner's core, the leader's digests.
-        counters: { ...st.metrics.counterViews(), digest_mismatches_count: tree.digestMismatches + (server.learner?.digestMismatches ?? 0) },
+        counters: st.metrics.counterViews(),
         ...(server.learner === null ? {} : { peerState: server.learner.peerState, quorumSize: server.learner.quorumSize }),
       };
     },

@@ -77,7 +77,10 @@ export function parseFourLetterWhitelist(
 export interface ServerStatsView {
   /** Request latency in ms (request arrival → reply), since start or srst. */
   readonly latencyMs: Summary;
-  /** Packets received from / sent to clients since start or srst (4lw connections count 1 in). */
+  /**
+   * Frames received from / sent to clients since start or srst, ConnectRequest/Response and watch
+   * notifications included; a four-letter word counts 1 in, its answer 1 out per 8192 characters.
+   */
   readonly packetsReceived: number;
   readonly packetsSent: number;
   /** Open client connections, including the one asking. */

@@ -1,5 +1,5 @@
 // server-stats.ts — the counters behind srvr, stat, mntr and cons: packets, request latency
-// (min/avg/max in ms, as ZooKeeper's ServerStats), reset by srst.
+// (min/avg/max in ms, as ZooKeeper's ServerStats), client response sizes; reset by srst.
 
 import { LatencySummary } from './latency-summary.js';
 import { ServerMetrics } from './server-metrics.js';
@@ -17,6 +17,19 @@ export class ServerStats {
   maxLatencyMs = 0;
   totalLatencyMs = 0;
   latencyCount = 0;
+  /**
+   * Size of the last, smallest and largest reply or notification sent to a client, without its
+   * length prefix (ZooKeeper's clientResponseStats, a BufferStats); -1 until the first.
+   */
+  lastResponseBytes = -1;
+  minResponseBytes = -1;
+  maxResponseBytes = -1;
+
+  responseSent(bytes: number): void {
+    this.lastResponseBytes = bytes;
+    if (this.minResponseBytes === -1 || bytes < this.minResponseBytes) this.minResponseBytes = bytes;
+    if (bytes > this.maxResponseBytes) this.maxResponseBytes = bytes;
+  }
 
   recordLatency(ms: number): void {
     if (ms < this.minLatencyMs) this.minLatencyMs = ms;
@@ -43,5 +56,8 @@ export class ServerStats {
     this.maxLatencyMs = 0;
     this.totalLatencyMs = 0;
     this.latencyCount = 0;
+    this.lastResponseBytes = -1;
+    this.minResponseBytes = -1;
+    this.maxResponseBytes = -1;
   }
 }

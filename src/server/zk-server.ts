@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Code } from '../protocol/codes.js';
 import { JuteReader } from '../protocol/jute.js';
-import { OpCode, Perm, Xid } from '../protocol/opcodes.js';
+import { EventType, OpCode, Perm, Xid } from '../protocol/opcodes.js';
 import { lastOperationName } from './four-letter.js';
 import type { ACL, Id } from '../protocol/records.js';
 import {
@@ -35,7 +35,7 @@ import { type AuthProviders, checkAcl, defaultProviders } from './auth/digest.js
 import { DigestMd5Server, saslIds, saslProvider } from './auth/sasl-digest-md5.js';
 import { OutstandingChanges } from './change-records.js';
 import { Connection, type ConnectionHost, type OutputLimits, PauseReason } from './connection.js';
-import { MULTI_WRITE_OPS, Prep } from './prep.js';
+import { MULTI_WRITE_OPS, Prep, type PrepContext } from './prep.js';
 import { Reads } from './reads.js';
 import { SessionPasswords, type SessionPasswordMode } from './session-passwords.js';
 import { SessionTracker, type Session } from './session-tracker.js';
@@ -186,8 +186,14 @@ export class ZkServer implements ConnectionHost {
   private readonly commit: CommitStage;
   /** The digest each txn will leave, worked out before it is logged (ZooKeeper's precalculated digests). */
   private pendingDigests: PendingDigests;
-  /** Logs a digest mismatch the tree reports (digest_mismatches_count counts it). */
-  private readonly digestMismatch = digestMismatchLogger((level, msg) => this.log(level, msg));
+  /** Counts (digest_mismatches_count) and logs a digest mismatch the tree reports. */
+  private readonly digestMismatch = ((log: ReturnType<typeof digestMismatchLogger>) =>
+    (zxid: bigint, expected: bigint, actual: bigint, count: number): void => {
+      this.stats.metrics.inc('digest_mismatches_count');
+      log(zxid, expected, actual, count);
+    })(digestMismatchLogger((level, msg) => this.log(level, msg)));
+  /** node_*_watch_count: each event that fired watches, in either table of the tree. */
+  private readonly watchTriggered = (type: EventType, watchers: number): void => this.stats.metrics.watchTriggered(type, watchers);
   private readonly queue: Entry[] = [];
   private draining = false;
   private lastZxid = 0n;
@@ -199,6 +205,7 @@ export class ZkServer implements ConnectionHost {
   /** The TLS listener (secureClientPort, client.portUnification); null without TLS. */
   readonly tls: TlsFront | null;
   private readonly passwords: SessionPasswords;
+  private readonly standalone: boolean;
   private readonly enforceAuth: AuthEnforcement | null;
 
   constructor(
@@ -207,8 +214,9 @@ export class ZkServer implements ConnectionHost {
     initial?: InitialState,
   ) {
     this.stats = new ServerStats(opts.metrics);
+    this.standalone = opts.quorumRole === undefined;
     this.currentTree = initial?.tree ?? new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled, digestEnabled: opts.digestEnabled });
-    this.currentTree.onDigestMismatch = this.digestMismatch;
+    this.adoptTree(this.currentTree);
     this.pendingDigests = new PendingDigests(this.currentTree);
     this.sessions = new SessionTracker(opts.tickTime, opts.serverId, Number(process.hrtime.bigint() / 1000000n));
     if (initial) {
@@ -221,13 +229,21 @@ export class ZkServer implements ConnectionHost {
     this.providers = providers;
     this.tls = opts.tls === undefined ? null : new TlsFront(this, opts.tls, { maxClientCnxns: opts.maxClientCnxns, maxCnxns: opts.maxCnxns });
     this.plugins = opts.plugins?.length ? new PluginHost(this, opts.plugins, { providers, txnSource: opts.pluginTxnSource }) : null;
-    this.outstanding = new OutstandingChanges(this.currentTree);
+    this.outstanding = new OutstandingChanges(this.currentTree, this.stats.metrics);
     this.prep = this.newPrep();
     this.reads = new Reads(this.currentTree, this.providers, this.plugins?.behaviours.virtualRead);
     this.commit = commit;
     // an observer's sessions are made by the leader of an Apache ZooKeeper ensemble: its passwords
     this.enforceAuth = opts.enforceAuthSchemes === undefined ? null : new AuthEnforcement(opts.enforceAuthSchemes);
     this.passwords = new SessionPasswords(opts.sessionPasswords ?? (opts.quorumRole === 'observer' ? 'java' : 'secret'), opts.sessionSecret);
+  }
+
+  /** The server's listeners on a tree it serves; mismatches found loading it count too. */
+  private adoptTree(tree: DataTree): void {
+    tree.onDigestMismatch = this.digestMismatch;
+    tree.dataWatches.onTriggered = this.watchTriggered;
+    tree.childWatches.onTriggered = this.watchTriggered;
+    if (tree.digestMismatches > 0) this.stats.metrics.inc('digest_mismatches_count', tree.digestMismatches);
   }
 
   private newPrep(): Prep {
@@ -357,8 +373,19 @@ export class ZkServer implements ConnectionHost {
   // --- ConnectionHost ------------------------------------------------------------------------
 
   onFourLetterWord(conn: Connection, word: number, extra: Uint8Array): string | null {
+    // ZooKeeper counts the word as a 4-byte packet before running it (so mntr and srvr count
+    // themselves), and its answer as one packet per 8192 characters (its PrintWriter's buffer).
     this.stats.packetsReceived++;
-    return this.opts.fourLetterWord ? this.opts.fourLetterWord(this, conn, word, extra) : null;
+    this.stats.metrics.bytesReceived += 4;
+    const text = this.opts.fourLetterWord ? this.opts.fourLetterWord(this, conn, word, extra) : null;
+    if (text === null) {
+      // not a word: the 4 bytes are a frame's length, counted with its frame
+      this.stats.packetsReceived--;
+      this.stats.metrics.bytesReceived -= 4;
+      return null;
+    }
+    this.stats.packetsSent += Math.ceil(text.length / 8192);
+    return text;
   }
 
   canRead(acl: readonly ACL[], ids: readonly Id[]): boolean {
@@ -388,6 +415,8 @@ export class ZkServer implements ConnectionHost {
 
   private enqueue(e: Entry): void {
     this.queue.push(e);
+    // a standalone server's requests all pass ZooKeeper's prep and sync processors
+    if (this.standalone) this.stats.metrics.requestsQueued++;
     this.outstandingTotal++;
     e.bytes = this.frameBytes;
     this.outstandingBytes += this.frameBytes;
@@ -433,6 +462,9 @@ export class ZkServer implements ConnectionHost {
       conn.close();
       return;
     }
+    // ZooKeeper samples its connection throttle's token deficit with each; zkts has no throttle (nor,
+    // by default, does ZooKeeper): the deficit is 0
+    this.stats.metrics.observe('connection_token_deficit', 0);
     this.stats.metrics.inc('connection_request_count');
     if (req.lastZxidSeen > this.lastZxid) {
       this.log(
@@ -486,7 +518,7 @@ export class ZkServer implements ConnectionHost {
       passwd: valid ? this.passwords.password(s.sessionId) : Buffer.alloc(16),
       readOnly: this.readOnlyMode,
     });
-    conn.sent();
+    conn.sent(false);
     if (!valid) {
       conn.closeAfterFlush();
       return;
@@ -529,7 +561,6 @@ export class ZkServer implements ConnectionHost {
     this.sessions.touch(session, performance.now());
     if (this.upstream !== null) this.upstream.touch(session.sessionId, session.timeoutMs);
     conn.lastCxid = xid;
-    this.stats.packetsReceived++;
     if (type === OpCode.auth) {
       this.handleAuth(conn, xid, req as AuthRequest);
       return;
@@ -557,7 +588,7 @@ export class ZkServer implements ConnectionHost {
     }
     if (WRITE_TYPES.has(type)) {
       const zxid = this.lastZxidAllocated + 1n;
-      const txn = this.prep.prep(req, { sessionId: session.sessionId, authIds: conn.authIds, zxid, remoteAddress: conn.remoteAddress });
+      const txn = this.prepTxn(req, { sessionId: session.sessionId, authIds: conn.authIds, zxid, remoteAddress: conn.remoteAddress });
       this.submitWrite(conn, session.sessionId, xid, type, req, txn, undefined, startMs);
       return;
     }
@@ -577,6 +608,15 @@ export class ZkServer implements ConnectionHost {
   }
 
   private lastZxidAllocated = 0n;
+
+  /** A write's txn; a closeSession's prep is timed (close_session_prep_time), as ZooKeeper's. */
+  private prepTxn(req: Request, ctx: PrepContext): Txn {
+    if (req.type !== OpCode.closeSession) return this.prep.prep(req, ctx);
+    const t0 = performance.now();
+    const txn = this.prep.prep(req, ctx);
+    this.stats.metrics.observePercentile('close_session_prep_time', performance.now() - t0);
+    return txn;
+  }
 
   /**
    * A request whose body did not decode, or whose type no client may send, gets ZooKeeper's
@@ -710,6 +750,8 @@ export class ZkServer implements ConnectionHost {
     const hdr = e.hdr!;
     if (e.onApplied) {
       e.onApplied(rc);
+      // a new session's ConnectResponse counts as an update's answer (FinalRequestProcessor's "SESS")
+      if (e.type === OpCode.createSession && e.conn !== null && !e.conn.closed) this.updateStats(e, true);
       return;
     }
     const conn = e.conn;
@@ -754,8 +796,8 @@ export class ZkServer implements ConnectionHost {
     }
     if (e.type === OpCode.ping) {
       writeReplyHeaderOnly(conn.writer(), Xid.ping, this.lastZxid, 0);
-      conn.sent();
-      conn.lastOp = 'PING';
+      this.stats.metrics.responseBytes += conn.sent();
+      this.updateStats(e, false);
       return;
     }
     if (e.type === OpCode.setWatches || e.type === OpCode.setWatches2) {
@@ -781,7 +823,13 @@ export class ZkServer implements ConnectionHost {
   private reply(e: Entry, err: number, body: ResponseBody): void {
     const conn = e.conn!;
     writeReply(conn.writer(), e.xid, this.lastZxid, err, body);
-    conn.sent();
+    this.stats.metrics.responseBytes += conn.sent();
+    this.updateStats(e, e.hdr !== null);
+  }
+
+  /** FinalRequestProcessor.updateStats: request latency and the connection's last answer. */
+  private updateStats(e: Entry, update: boolean): void {
+    const conn = e.conn!;
     const now = performance.now();
     const latency = now - e.startMs;
     conn.lastOp = lastOperationName(e.type);
@@ -789,12 +837,11 @@ export class ZkServer implements ConnectionHost {
     conn.lastLatencyMs = latency;
     conn.lastResponseTime = Math.floor(now);
     this.stats.recordLatency(latency);
-    (e.hdr === null ? this.stats.readLatency : this.stats.updateLatency).add(latency);
+    (update ? this.stats.updateLatency : this.stats.readLatency).add(latency);
     conn.totalLatencyMs += latency;
     conn.latencyCount++;
     if (latency < conn.minLatencyMs) conn.minLatencyMs = latency;
     if (latency > conn.maxLatencyMs) conn.maxLatencyMs = latency;
-    this.stats.packetsSent++;
   }
 
   private handleAuth(conn: Connection, xid: number, req: AuthRequest): void {
@@ -964,9 +1011,9 @@ export class ZkServer implements ConnectionHost {
   resetState(state: InitialState): void {
     assert(this.upstream === null, 'the state is replaced only while not serving');
     this.currentTree = state.tree;
-    state.tree.onDigestMismatch = this.digestMismatch;
+    this.adoptTree(state.tree);
     this.pendingDigests = new PendingDigests(state.tree);
-    this.outstanding = new OutstandingChanges(state.tree);
+    this.outstanding = new OutstandingChanges(state.tree, this.stats.metrics);
     this.prep = this.newPrep();
     this.reads = new Reads(state.tree, this.providers, this.plugins?.behaviours.virtualRead);
     for (const id of [...this.sessions.sessions.keys()]) this.sessions.remove(id);
@@ -1145,7 +1192,7 @@ export class ZkServer implements ConnectionHost {
   private expire(s: Session): void {
     this.log('info', `Expiring session 0x${BigInt.asUintN(64, s.sessionId).toString(16)}, timeout of ${s.timeoutMs}ms exceeded`);
     const zxid = this.lastZxidAllocated + 1n;
-    const txn = this.prep.prep({ type: OpCode.closeSession }, { sessionId: s.sessionId, authIds: [], zxid });
+    const txn = this.prepTxn({ type: OpCode.closeSession }, { sessionId: s.sessionId, authIds: [], zxid });
     this.submitWrite(null, s.sessionId, 0, OpCode.closeSession, null, txn);
   }
 

@@ -17,6 +17,8 @@ export class WatchManager {
   private readonly byPath = new Map<string, Map<Watcher, number>>();
   private readonly byWatcher = new Map<Watcher, Map<string, number>>();
   private recursiveCount = 0;
+  /** Told of each event that fired watches and how many (ZooKeeper's node_*_watch_count metrics). */
+  onTriggered: ((type: EventType, watchers: number) => void) | null = null;
 
   /** Adds a mode for (path, watcher); true when something changed. */
   add(path: string, watcher: Watcher, mode: number): boolean {
@@ -67,6 +69,8 @@ export class WatchManager {
     for (const w of fired) {
       if (suppress == null || !suppress.has(w)) w.process(type, path, zxid, acl);
     }
+    // suppressed watchers count too, as ZooKeeper's triggerWatch counts them
+    if (this.onTriggered !== null) this.onTriggered(type, fired.size);
     return fired;
   }
 
