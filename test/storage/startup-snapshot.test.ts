@@ -157,3 +157,33 @@ test('when ephemerals of dead sessions were deleted, the startup snapshot is in 
     await d.close();
   }
 });
+
+test('a startup snapshot that cannot be written (disk full) is logged; the server goes on and the files still recover every write', async (t) => {
+  const dir = tempDir(t);
+  await runWorkload(dir, 51, 300, { snapCount: 80 });
+  const v2 = join(dir, 'version-2');
+  const snapsBefore = listDataFiles(v2, 'snapshot').map((s) => s.name);
+  const logs: string[] = [];
+  const d = await DataDir.open({
+    dataDir: dir,
+    preAllocBytes: 64 * 1024,
+    extendedTypesEnabled: true,
+    snapshotCreate: async () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    },
+    log: (level, msg) => void logs.push(`${level}: ${msg}`),
+  });
+  const w = new Workload(52, d.initial);
+  try {
+    d.attach(w.live);
+    await d.snapshotsDone();
+    assert.equal(d.stats.snapshots, 0);
+    assert.ok(logs.some((m) => /^error: startup snapshot at 0x[0-9a-f]+ failed: .*ENOSPC/.test(m)), logs.join('\n'));
+    await write(d, w, 100, 53); // writes go on: the log is on its own file system calls
+  } finally {
+    await d.close();
+  }
+  assert.deepEqual(listDataFiles(v2, 'snapshot').map((s) => s.name), snapsBefore);
+  assert.deepEqual(readdirSync(v2).filter((f) => f.startsWith('tmp.')), []);
+  assertRecovers(dir, w);
+});
