@@ -23,6 +23,8 @@
 //   prep_processor_request_queued, sync_processor_request_queued  requests entering the pipeline
 //                              (client requests, createSession and closeSession, expiries included)
 //   close_session_prep_time    preparing each closeSession txn
+//   sync_processor_queue_and_flush_time_ms  each txn: handed to the txn log until made durable
+//   propagation_latency        each txn applied: wall-clock ms since its header's time
 //   outstanding_changes_queued / _removed  change records prep adds for pending txns, and drops
 //                              once they are applied (PrepRequestProcessor.addChangeRecord)
 import type { StorageMetrics } from '../storage/data-dir.js';

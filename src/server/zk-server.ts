@@ -676,10 +676,13 @@ export class ZkServer implements ConnectionHost {
     // to the log as an error txn with code 0, so its zxid is still accounted for.
     const logged = type === OpCode.check && txn.type === OpCode.check ? ([{ ...hdr, type: OpCode.error }, errorTxn(Code.OK)] as const) : ([hdr, txn] as const);
     entry.digest = this.pendingDigests.next(logged[0], logged[1]);
+    const queuedAt = performance.now();
     this.commit.append(
       logged[0],
       logged[1],
       (err) => {
+        // SyncRequestProcessor: from the txn's turn in the log queue to its flush
+        if (!err) this.stats.metrics.observePercentile('sync_processor_queue_and_flush_time_ms', performance.now() - queuedAt);
         if (err) {
           this.log('error', `txn 0x${zxid.toString(16)} was not made durable: ${err.message}`);
           // It applies as an error txn (its header says so too, or a multi would answer OK).
@@ -737,6 +740,9 @@ export class ZkServer implements ConnectionHost {
 
   private applyAndReply(e: Entry): void {
     const hdr = e.hdr!;
+    // FinalRequestProcessor: wall-clock ms from the txn header's time to its apply
+    const propagation = Date.now() - hdr.time;
+    if (propagation >= 0) this.stats.metrics.observePercentile('propagation_latency', propagation);
     const rc = this.tree.processTxn(hdr, e.txn!, e.digest);
     this.lastZxid = this.tree.lastProcessedZxid;
     this.outstanding.applied(hdr.zxid);

@@ -7,6 +7,7 @@
 //   *_client_response_size replies and notifications, not the ConnectResponse; -1 after srst
 //   node_*_watch_count     one sample per event that fired watches, valued the watchers it fired
 //   outstanding_changes_*  change records of pending txns (create and delete: 2, setData: 1)
+//   sync_processor_queue_and_flush_time_ms, propagation_latency: one sample per txn
 // and srst zeroes what ZooKeeper's ServerStats.reset zeroes (digest_mismatches_count too) but
 // not auth_failed_count.
 import assert from 'node:assert/strict';
@@ -184,6 +185,9 @@ describe('mntr traffic and watch metrics', () => {
     // createSession, 4 requests, closeSession
     assert.equal(num(m1, 'prep_processor_request_queued') - num(m0, 'prep_processor_request_queued'), 6);
     assert.equal(num(m1, 'sync_processor_request_queued') - num(m0, 'sync_processor_request_queued'), 6);
+    // one sample per txn (createSession, create, setData, multi, closeSession) made durable and applied
+    assert.equal(num(m1, 'cnt_sync_processor_queue_and_flush_time_ms') - num(m0, 'cnt_sync_processor_queue_and_flush_time_ms'), 5);
+    assert.equal(num(m1, 'cnt_propagation_latency') - num(m0, 'cnt_propagation_latency'), 5);
     assert.equal(num(m1, 'cnt_close_session_prep_time') - num(m0, 'cnt_close_session_prep_time'), 1);
     assert.equal(num(m1, 'cnt_connection_token_deficit') - num(m0, 'cnt_connection_token_deficit'), 1);
     assert.equal(num(m1, 'sum_connection_token_deficit'), 0);
