@@ -65,6 +65,20 @@ if (process.argv.includes('--store')) {
   for (let k = 0; k < n; k++) create(flat(populatePath(base, k)), Buffer.from(payload));
   count = () => tree.nodeCount;
   (globalThis as { keep?: unknown }).keep = tree;
+  // A read's tree work (getData: find the node, its Stat) on n paths in a scattered order, as
+  // flat strings the way they come off the wire.
+  const paths: string[] = [];
+  for (let k = 0; k < n; k++) paths.push(flat(populatePath(base, (k * 7919) % n)));
+  for (let round = 0; round < 2; round++) {
+    const r0 = performance.now();
+    let bytes = 0;
+    for (const p of paths) {
+      const node = tree.get(p)!;
+      bytes += tree.statOf(node).dataLength + (node.data === null ? 0 : node.data.length);
+    }
+    if (bytes !== 2 * n * DATA_BYTES) throw new Error('reads went wrong');
+    detail += `${round === 0 ? '; ' : ', '}get + statOf ${(((performance.now() - r0) * 1e6) / n).toFixed(0)} ns/read`;
+  }
 }
 const ms = performance.now() - t0;
 const after = measure();

@@ -88,6 +88,10 @@ export class DataTree {
    */
   private readonly store = new NodeStore();
   private rootPresent = true;
+  /** idOf's last hit, valid while store.removals stays memoRemovals. */
+  private memoPath = '';
+  private memoId = NONE;
+  private memoRemovals = -1;
   /** loadNode's last parent (a snapshot lists siblings one after another); forgotten on any delete. */
   private loadParentPath: string | null = null;
   private loadParent = NONE;
@@ -127,10 +131,21 @@ export class DataTree {
     this.resetDigest();
   }
 
-  /** The node's id, or NONE. */
+  /**
+   * The node's id, or NONE. The last path found is remembered while no node is removed (a
+   * removal may free its id): callers often ask twice in a row (get then childNames).
+   */
   private idOf(path: string): number {
-    const id = this.store.lookup(path);
-    return id === ROOT && !this.rootPresent ? NONE : id;
+    const s = this.store;
+    if (path === this.memoPath && s.removals === this.memoRemovals) return this.memoId;
+    const id = s.lookup(path);
+    if (id === ROOT && !this.rootPresent) return NONE;
+    if (id !== NONE) {
+      this.memoPath = path;
+      this.memoId = id;
+      this.memoRemovals = s.removals;
+    }
+    return id;
   }
 
   // --- digest (digest.ts) ---------------------------------------------------------------------
@@ -618,11 +633,13 @@ export class DataTree {
     const parent = this.idOf(parentPath);
     if (parent === NONE) return Code.NoNode;
     const name = baseName(path);
-    if (s.child(parent, name) !== NONE) return Code.NodeExists;
+    const aclId = this.acls.idOf(acl);
+    // Created first (one lookup of the name, not two): the parent's fields are not touched by
+    // it, only its child list, so the observer still sees them as before the txn.
+    const id = s.create(parent, name, data, aclId, zxid, time, ephemeralOwner);
+    if (id === NONE) return Code.NodeExists;
     this.beforeChange(parentPath, parent, false);
     this.raiseCversion(parentPath, parent, parentCVersion, zxid, false);
-    const aclId = this.acls.idOf(acl);
-    const id = s.create(parent, name, data, aclId, zxid, time, ephemeralOwner);
     this.digestIn(path, id, -1);
     this.index(path, ephemeralOwner);
     if (parentPath.startsWith(QUOTA_ROOT)) {

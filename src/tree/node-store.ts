@@ -169,14 +169,37 @@ export class NodeStore {
   /** The node at `path` ("/a/b"), or NONE. */
   lookup(path: string): number {
     if (path === '/') return ROOT;
+    const n = path.length;
+    if (n === 0 || path.charCodeAt(0) !== 0x2f) return NONE;
+    // ASCII paths (nearly all) are hashed and compared straight from the string's char codes,
+    // which are their UTF-8 bytes; any other character: encode the path and go by bytes.
+    let id = ROOT;
+    let start = 1;
+    let h = seedHash(ROOT);
+    for (let i = 1; i <= n; i++) {
+      const c = i < n ? path.charCodeAt(i) : 0x2f;
+      if (c >= 0x80) return this.lookupBytes(path);
+      if (c !== 0x2f) {
+        h = Math.imul(h ^ c, 0x01000193);
+        continue;
+      }
+      if (i === start) return NONE; // an empty name: "//" or a trailing "/"
+      id = this.findString(id, path, start, i, finishHash(h));
+      if (id === NONE) return NONE;
+      start = i + 1;
+      h = seedHash(id);
+    }
+    return id;
+  }
+
+  private lookupBytes(path: string): number {
     const len = this.encode(path);
     const s = this.scratch;
-    if (len === 0 || s[0] !== 0x2f) return NONE;
     let id = ROOT;
     let start = 1;
     for (let i = 1; i <= len; i++) {
       if (i < len && s[i] !== 0x2f) continue;
-      if (i === start) return NONE; // an empty name: "//" or a trailing "/"
+      if (i === start) return NONE;
       id = this.find(id, s, start, i, this.hashName(id, s, start, i));
       if (id === NONE) return NONE;
       start = i + 1;
@@ -186,6 +209,16 @@ export class NodeStore {
 
   /** The child `name` of `parent`, or NONE. */
   child(parent: number, name: string): number {
+    let h = seedHash(parent);
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c >= 0x80) return this.childBytes(parent, name);
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    return this.findString(parent, name, 0, name.length, finishHash(h));
+  }
+
+  private childBytes(parent: number, name: string): number {
     const len = this.encode(name);
     return this.find(parent, this.scratch, 0, len, this.hashName(parent, this.scratch, 0, len));
   }
@@ -651,11 +684,31 @@ export class NodeStore {
   }
 
   private hashName(parent: number, b: Uint8Array, start: number, end: number): number {
-    let h = Math.imul(parent, 0x9e3779b1) ^ 0x811c9dc5;
+    let h = seedHash(parent);
     for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x85ebca6b);
-    return h ^ (h >>> 13);
+    return finishHash(h);
+  }
+
+  /** find, the name given as ASCII characters s[start, end). */
+  private findString(parent: number, str: string, start: number, end: number, h: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const id = slots[i]!;
+      if (id === NONE) return NONE;
+      if (this.parentCol[id] === parent && this.nameEqualsString(id, str, start, end)) return id;
+    }
+  }
+
+  private nameEqualsString(id: number, str: string, start: number, end: number): boolean {
+    const buf = this.chunks[this.recChunk[id]!]!;
+    let off = this.recOff[id]!;
+    const nameLen = readVarint(buf, off);
+    if (nameLen !== end - start) return false;
+    off += varintBytes(nameLen);
+    off += varintBytes(readVarint(buf, off));
+    for (let i = 0; i < nameLen; i++) if (buf[off + i] !== str.charCodeAt(start + i)) return false;
+    return true;
   }
 
   private find(parent: number, b: Uint8Array, start: number, end: number, h: number): number {
@@ -879,6 +932,17 @@ export class NodeStore {
       if (c !== this.cur) assert.ok(this.chunkLive[c]! > 0, `empty chunk ${c} kept`);
     }
   }
+}
+
+/** FNV-1a over a name's bytes, seeded with its parent's id, then mixed (murmur3's finaliser). */
+function seedHash(parent: number): number {
+  return Math.imul(parent, 0x9e3779b1) ^ 0x811c9dc5;
+}
+
+function finishHash(h: number): number {
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
 }
 
 function readVarint(b: Uint8Array, off: number): number {
