@@ -1,7 +1,8 @@
 // snapshot-parse.ts — how long a snapshot of the bench's shape takes to parse into a DataTree
 // (the bulk of a restart): N znodes /zkts-bench/rss/p-NNN/n-NNNNNN, 1,000 per parent, 100-byte
 // data. The snapshot is written once to --file (reused when it exists), then parsed --rounds
-// times; prints each parse's wall time and the heap after. Run with --expose-gc:
+// times; prints each parse's wall time and the heap after, and the time to serialize the parsed
+// tree again (what every later snapshot costs). Run with --expose-gc:
 //
 //   node --expose-gc --import tsx bench/snapshot-parse.ts [--znodes 1000000] [--file /tmp/zkts-1m.snap] [--rounds 3]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -47,5 +48,12 @@ for (let r = 0; r < rounds; r++) {
   const snap = parseSnapshot(buf, file);
   const ms = performance.now() - t0;
   gc();
-  console.log(`parse ${(buf.length / 2 ** 20).toFixed(0)} MiB, ${snap.tree.nodeCount} znodes: ${ms.toFixed(0)} ms; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB, external ${(process.memoryUsage().external / 2 ** 20).toFixed(0)} MiB`);
+  const heap = process.memoryUsage();
+  const t1 = performance.now();
+  const bytes = serializeSnapshot(snap.tree, snap.sessions).reduce((a, c) => a + c.length, 0);
+  const writeMs = performance.now() - t1;
+  console.log(
+    `parse ${(buf.length / 2 ** 20).toFixed(0)} MiB, ${snap.tree.nodeCount} znodes: ${ms.toFixed(0)} ms; heap ${(heap.heapUsed / 2 ** 20).toFixed(0)} MiB, external ${(heap.external / 2 ** 20).toFixed(0)} MiB; ` +
+      `serialize again: ${writeMs.toFixed(0)} ms (${(bytes / 2 ** 20).toFixed(0)} MiB)`,
+  );
 }

@@ -1,14 +1,15 @@
 // node-store.ts — the znodes of a tree with no JavaScript object per znode. A node is an int id;
-// its fields live in typed-array columns indexed by id (grown by doubling); its name and data
-// bytes in one immutable record of an append-only arena of large chunks; its place in the tree in
-// parent / sibling links and an open-addressing hash table keyed by (parent id, name bytes).
+// its fields live in a fixed-size row of a typed array indexed by id (grown by doubling); its name
+// and data bytes in one immutable record of an append-only arena of large chunks; its place in the
+// tree in parent / sibling links and an open-addressing hash table keyed by (parent id, name bytes).
 //
-// Columns every node has (48 B): parent, prev and next sibling (O(1) unlink in a queue of 100k
-// children), ACL id, record chunk and offset, ext row, ephemeralOwner (an index into a table of
-// owners: a session owns many nodes); czxid and ctime.
-// The fields a leaf that never changed keeps at their defaults — mzxid = pzxid = czxid,
-// mtime = ctime, version = cversion = aversion = 0, no children — live in an "ext" row (48 B)
-// allocated on the first change: most znodes of a big tree are such leaves.
+// The row every node has (48 B, one buffer seen as int32, int64 and float64 so that a node's
+// fields share a cache line or two): parent, prev and next sibling (O(1) unlink in a queue of
+// 100k children), ACL id, record chunk and offset, ext row, ephemeralOwner (an index into a table
+// of owners: a session owns many nodes); czxid and ctime. The fields a leaf that never changed
+// keeps at their defaults — mzxid = pzxid = czxid, mtime = ctime, version = cversion = aversion =
+// 0, no children — live in an "ext" row (48 B) allocated on the first change: most znodes of a big
+// tree are such leaves.
 //
 // A record is [varint name length][varint data length + 1 (0: null data)][name][data]. It is
 // never written again once appended: setData appends a new one, so a Buffer handed out by `data`
@@ -27,6 +28,29 @@ export const ROOT = 0;
 
 const FREED = -2;
 const MIN_CAPACITY = 16;
+/** Int32s in a node row and in an ext row (48 B). */
+const ROW = 12;
+// Node row: int32 fields, then czxid and ctime as 8-byte fields (indexes in 8-byte units, id * 6 + …).
+const PARENT = 0;
+const PREV = 1;
+const NEXT = 2;
+const ACL = 3;
+const REC_CHUNK = 4;
+const REC_OFF = 5;
+const EXT = 6;
+const OWNER = 7;
+const CZXID = 4;
+const CTIME = 5;
+// Ext row: mzxid, pzxid, mtime as 8-byte fields (x * 6 + …), then int32 fields.
+const X_MZXID = 0;
+const X_PZXID = 1;
+const X_MTIME = 2;
+const X_VERSION = 6;
+const X_CVERSION = 7;
+const X_AVERSION = 8;
+const X_FIRST = 9;
+const X_LAST = 10;
+const X_NUM = 11;
 const DEFAULT_CHUNK_BYTES = 1 << 20;
 /** Hash table load factor above which it doubles. */
 const MAX_LOAD = 0.6;
@@ -52,13 +76,6 @@ export interface NodeFields {
 
 const varintBytes = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
 
-function growI32(a: Int32Array, n: number, fill?: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(n);
-  b.set(a);
-  if (fill !== undefined) b.fill(fill, a.length);
-  return b;
-}
-
 export class NodeStore {
   private readonly chunkBytes: number;
   // --- node columns ---
@@ -69,18 +86,16 @@ export class NodeStore {
   private freeHead = NONE;
   /** Nodes removed so far: while it stays the same, every id names the node it named. */
   removals = 0;
-  private parentCol = new Int32Array(0);
-  private prevCol = new Int32Array(0);
-  /** Next sibling; for a freed id, the next free id. */
-  private nextCol = new Int32Array(0);
-  private aclCol = new Int32Array(0);
-  private recChunk = new Int32Array(0);
-  private recOff = new Int32Array(0);
-  private extCol = new Int32Array(0);
-  private czxidCol = new BigInt64Array(0);
-  private ctimeCol = new Float64Array(0);
-  /** ephemeralOwner as an index into `owners` (0: none): sessions own many nodes each. */
-  private ownerCol = new Int32Array(0);
+  /**
+   * The node rows, ROW int32s (48 B) each in one buffer, so one node's fields share a cache line
+   * or two (a read touches most of them): parent, prev sibling, next sibling (for a freed id: the
+   * next free id), ACL id, record chunk, record offset, ext row, owner index; then czxid (int64)
+   * and ctime (float64), read through views of the same buffer.
+   */
+  private n32 = new Int32Array(0);
+  private n64 = new BigInt64Array(0);
+  private nf64 = new Float64Array(0);
+  /** ephemeralOwner by the index a row holds (0: none), refcounted: a session owns many nodes. */
   private owners: bigint[] = [0n];
   private ownerRefs: number[] = [0];
   private ownerIds = new Map<bigint, number>();
@@ -89,15 +104,10 @@ export class NodeStore {
   private extCap = 0;
   private extHi = 0;
   private extFree: number[] = [];
-  private xMzxid = new BigInt64Array(0);
-  private xPzxid = new BigInt64Array(0);
-  private xMtime = new Float64Array(0);
-  private xVersion = new Int32Array(0);
-  private xCversion = new Int32Array(0);
-  private xAversion = new Int32Array(0);
-  private xFirst = new Int32Array(0);
-  private xLast = new Int32Array(0);
-  private xNum = new Int32Array(0);
+  /** Ext rows, ROW int32s each: mzxid, pzxid (int64), mtime (float64); version, cversion, aversion, first child, last child, child count. */
+  private x32 = new Int32Array(0);
+  private x64 = new BigInt64Array(0);
+  private xf64 = new Float64Array(0);
   // --- (parent, name) → id ---
   private slots = new Int32Array(0);
   private mask = 0;
@@ -131,10 +141,12 @@ export class NodeStore {
     this.ownerRefs = [0];
     this.ownerIds = new Map();
     this.freeOwners = [];
+    this.n32 = new Int32Array(0);
     this.growNodes(MIN_CAPACITY);
     this.extCap = 0;
     this.extHi = 0;
     this.extFree = [];
+    this.x32 = new Int32Array(0);
     this.growExt(MIN_CAPACITY);
     this.slots = new Int32Array(MIN_CAPACITY * 2).fill(NONE);
     this.mask = this.slots.length - 1;
@@ -147,14 +159,14 @@ export class NodeStore {
     this.pendingDead = 0;
     const root = this.allocId();
     assert.equal(root, ROOT);
-    this.parentCol[root] = NONE;
-    this.prevCol[root] = NONE;
-    this.nextCol[root] = NONE;
-    this.aclCol[root] = 0;
-    this.extCol[root] = NONE;
-    this.czxidCol[root] = 0n;
-    this.ctimeCol[root] = 0;
-    this.ownerCol[root] = 0;
+    this.n32[root * ROW + PARENT] = NONE;
+    this.n32[root * ROW + PREV] = NONE;
+    this.n32[root * ROW + NEXT] = NONE;
+    this.n32[root * ROW + ACL] = 0;
+    this.n32[root * ROW + EXT] = NONE;
+    this.n64[root * 6 + CZXID] = 0n;
+    this.nf64[root * 6 + CTIME] = 0;
+    this.n32[root * ROW + OWNER] = 0;
     this.writeRecord(root, NodeStore.EMPTY, 0, 0, NodeStore.EMPTY);
     this.count = 1;
   }
@@ -225,7 +237,7 @@ export class NodeStore {
 
   /** Whether `id` names a node in the tree. */
   exists(id: number): boolean {
-    return id >= 0 && id < this.hi && this.parentCol[id] !== FREED;
+    return id >= 0 && id < this.hi && this.n32[id * ROW + PARENT] !== FREED;
   }
 
   // --- structure -------------------------------------------------------------------------------
@@ -246,12 +258,12 @@ export class NodeStore {
   /** create, with the name encoded in the scratch buffer and hashed, known to be new. */
   private createEncoded(parent: number, nameLen: number, h: number, data: Buffer | null, acl: number, czxid: bigint, ctime: number, ephemeralOwner: bigint): number {
     const id = this.allocId();
-    this.parentCol[id] = parent;
-    this.aclCol[id] = acl;
-    this.extCol[id] = NONE;
-    this.czxidCol[id] = czxid;
-    this.ctimeCol[id] = ctime;
-    this.ownerCol[id] = this.ownerIndex(ephemeralOwner);
+    this.n32[id * ROW + PARENT] = parent;
+    this.n32[id * ROW + ACL] = acl;
+    this.n32[id * ROW + EXT] = NONE;
+    this.n64[id * 6 + CZXID] = czxid;
+    this.nf64[id * 6 + CTIME] = ctime;
+    this.n32[id * ROW + OWNER] = this.ownerIndex(ephemeralOwner);
     this.writeRecord(id, this.scratch, 0, nameLen, data);
     this.link(parent, id);
     this.insertSlot(id, h);
@@ -275,7 +287,7 @@ export class NodeStore {
     } else {
       this.reload(ROOT, f, acl);
     }
-    const x = this.extCol[id]!;
+    const x = this.n32[id * ROW + EXT]!;
     if (
       x !== NONE ||
       f.mzxid !== f.czxid ||
@@ -286,22 +298,22 @@ export class NodeStore {
       f.aversion !== 0
     ) {
       const e = this.ext(id);
-      this.xMzxid[e] = f.mzxid;
-      this.xPzxid[e] = f.pzxid;
-      this.xMtime[e] = f.mtime;
-      this.xVersion[e] = f.version;
-      this.xCversion[e] = f.cversion;
-      this.xAversion[e] = f.aversion;
+      this.x64[e * 6 + X_MZXID] = f.mzxid;
+      this.x64[e * 6 + X_PZXID] = f.pzxid;
+      this.xf64[e * 6 + X_MTIME] = f.mtime;
+      this.x32[e * ROW + X_VERSION] = f.version;
+      this.x32[e * ROW + X_CVERSION] = f.cversion;
+      this.x32[e * ROW + X_AVERSION] = f.aversion;
     }
     return id;
   }
 
   private reload(id: number, f: NodeFields, acl: number): void {
-    this.czxidCol[id] = f.czxid;
-    this.ctimeCol[id] = f.ctime;
-    this.releaseOwner(this.ownerCol[id]!);
-    this.ownerCol[id] = this.ownerIndex(f.ephemeralOwner);
-    this.aclCol[id] = acl;
+    this.n64[id * 6 + CZXID] = f.czxid;
+    this.nf64[id * 6 + CTIME] = f.ctime;
+    this.releaseOwner(this.n32[id * ROW + OWNER]!);
+    this.n32[id * ROW + OWNER] = this.ownerIndex(f.ephemeralOwner);
+    this.n32[id * ROW + ACL] = acl;
     this.setData(id, f.data);
   }
 
@@ -312,11 +324,11 @@ export class NodeStore {
     this.deleteSlot(id);
     this.unlink(id);
     this.killRecord(id);
-    this.releaseOwner(this.ownerCol[id]!);
-    const x = this.extCol[id]!;
+    this.releaseOwner(this.n32[id * ROW + OWNER]!);
+    const x = this.n32[id * ROW + EXT]!;
     if (x !== NONE) this.extFree.push(x);
-    this.parentCol[id] = FREED;
-    this.nextCol[id] = this.freeHead;
+    this.n32[id * ROW + PARENT] = FREED;
+    this.n32[id * ROW + NEXT] = this.freeHead;
     this.freeHead = id;
     this.count--;
     this.removals++;
@@ -324,34 +336,34 @@ export class NodeStore {
   }
 
   parent(id: number): number {
-    return this.parentCol[id]!;
+    return this.n32[id * ROW + PARENT]!;
   }
 
   firstChild(id: number): number {
-    const x = this.extCol[id]!;
-    return x === NONE ? NONE : this.xFirst[x]!;
+    const x = this.n32[id * ROW + EXT]!;
+    return x === NONE ? NONE : this.x32[x * ROW + X_FIRST]!;
   }
 
   nextSibling(id: number): number {
-    return this.nextCol[id]!;
+    return this.n32[id * ROW + NEXT]!;
   }
 
   numChildren(id: number): number {
-    const x = this.extCol[id]!;
-    return x === NONE ? 0 : this.xNum[x]!;
+    const x = this.n32[id * ROW + EXT]!;
+    return x === NONE ? 0 : this.x32[x * ROW + X_NUM]!;
   }
 
   /** Child names in creation order. */
   childNames(id: number): string[] {
     const out: string[] = [];
-    for (let c = this.firstChild(id); c !== NONE; c = this.nextCol[c]!) out.push(this.name(c));
+    for (let c = this.firstChild(id); c !== NONE; c = this.n32[c * ROW + NEXT]!) out.push(this.name(c));
     return out;
   }
 
   /** The node's name ("" for the root). */
   name(id: number): string {
-    const buf = this.chunks[this.recChunk[id]!]!;
-    let off = this.recOff[id]!;
+    const buf = this.chunks[this.n32[id * ROW + REC_CHUNK]!]!;
+    let off = this.n32[id * ROW + REC_OFF]!;
     const nameLen = readVarint(buf, off);
     off += varintBytes(nameLen);
     const dl = readVarint(buf, off);
@@ -361,8 +373,8 @@ export class NodeStore {
 
   /** The node's name as UTF-8 bytes: a view into its record. */
   nameBytes(id: number): Buffer {
-    const buf = this.chunks[this.recChunk[id]!]!;
-    let off = this.recOff[id]!;
+    const buf = this.chunks[this.n32[id * ROW + REC_CHUNK]!]!;
+    let off = this.n32[id * ROW + REC_OFF]!;
     const nameLen = readVarint(buf, off);
     off += varintBytes(nameLen);
     off += varintBytes(readVarint(buf, off));
@@ -373,7 +385,7 @@ export class NodeStore {
   path(id: number): string {
     if (id === ROOT) return '/';
     let p = '';
-    for (let n = id; n !== ROOT; n = this.parentCol[n]!) p = '/' + this.name(n) + p;
+    for (let n = id; n !== ROOT; n = this.n32[n * ROW + PARENT]!) p = '/' + this.name(n) + p;
     return p;
   }
 
@@ -385,7 +397,7 @@ export class NodeStore {
     const rec = (id: number, path: string): void => {
       visit(id, path);
       const prefix = id === ROOT ? '/' : path + '/';
-      for (let c = this.firstChild(id); c !== NONE; c = this.nextCol[c]!) rec(c, prefix + this.name(c));
+      for (let c = this.firstChild(id); c !== NONE; c = this.n32[c * ROW + NEXT]!) rec(c, prefix + this.name(c));
     };
     rec(from, fromPath);
   }
@@ -399,9 +411,9 @@ export class NodeStore {
 
   /** The node's data: a view that stays valid and unchanged forever; null when set null. */
   data(id: number): Buffer | null {
-    const c = this.recChunk[id]!;
+    const c = this.n32[id * ROW + REC_CHUNK]!;
     const buf = this.chunks[c]!;
-    let off = this.recOff[id]!;
+    let off = this.n32[id * ROW + REC_OFF]!;
     const nameLen = readVarint(buf, off);
     off += varintBytes(nameLen);
     const dl = readVarint(buf, off);
@@ -411,8 +423,8 @@ export class NodeStore {
   }
 
   dataLength(id: number): number {
-    const buf = this.chunks[this.recChunk[id]!]!;
-    let off = this.recOff[id]!;
+    const buf = this.chunks[this.n32[id * ROW + REC_CHUNK]!]!;
+    let off = this.n32[id * ROW + REC_OFF]!;
     off += varintBytes(readVarint(buf, off));
     const dl = readVarint(buf, off);
     return dl === 0 ? 0 : dl - 1;
@@ -420,9 +432,9 @@ export class NodeStore {
 
   /** Replaces the data (a new record; views of the old data stay as they were). */
   setData(id: number, data: Buffer | null): void {
-    const c = this.recChunk[id]!;
+    const c = this.n32[id * ROW + REC_CHUNK]!;
     const buf = this.chunks[c]!;
-    let off = this.recOff[id]!;
+    let off = this.n32[id * ROW + REC_OFF]!;
     const nameLen = readVarint(buf, off);
     off += varintBytes(nameLen);
     off += varintBytes(readVarint(buf, off));
@@ -437,67 +449,67 @@ export class NodeStore {
   // --- stat fields -----------------------------------------------------------------------------
 
   acl(id: number): number {
-    return this.aclCol[id]!;
+    return this.n32[id * ROW + ACL]!;
   }
   setAcl(id: number, acl: number): void {
-    this.aclCol[id] = acl;
+    this.n32[id * ROW + ACL] = acl;
   }
   czxid(id: number): bigint {
-    return this.czxidCol[id]!;
+    return this.n64[id * 6 + CZXID]!;
   }
   ctime(id: number): number {
-    return this.ctimeCol[id]!;
+    return this.nf64[id * 6 + CTIME]!;
   }
   ephemeralOwner(id: number): bigint {
-    return this.owners[this.ownerCol[id]!]!;
+    return this.owners[this.n32[id * ROW + OWNER]!]!;
   }
   mzxid(id: number): bigint {
-    const x = this.extCol[id]!;
-    return x === NONE ? this.czxidCol[id]! : this.xMzxid[x]!;
+    const x = this.n32[id * ROW + EXT]!;
+    return x === NONE ? this.n64[id * 6 + CZXID]! : this.x64[x * 6 + X_MZXID]!;
   }
   pzxid(id: number): bigint {
-    const x = this.extCol[id]!;
-    return x === NONE ? this.czxidCol[id]! : this.xPzxid[x]!;
+    const x = this.n32[id * ROW + EXT]!;
+    return x === NONE ? this.n64[id * 6 + CZXID]! : this.x64[x * 6 + X_PZXID]!;
   }
   mtime(id: number): number {
-    const x = this.extCol[id]!;
-    return x === NONE ? this.ctimeCol[id]! : this.xMtime[x]!;
+    const x = this.n32[id * ROW + EXT]!;
+    return x === NONE ? this.nf64[id * 6 + CTIME]! : this.xf64[x * 6 + X_MTIME]!;
   }
   version(id: number): number {
-    const x = this.extCol[id]!;
-    return x === NONE ? 0 : this.xVersion[x]!;
+    const x = this.n32[id * ROW + EXT]!;
+    return x === NONE ? 0 : this.x32[x * ROW + X_VERSION]!;
   }
   cversion(id: number): number {
-    const x = this.extCol[id]!;
-    return x === NONE ? 0 : this.xCversion[x]!;
+    const x = this.n32[id * ROW + EXT]!;
+    return x === NONE ? 0 : this.x32[x * ROW + X_CVERSION]!;
   }
   aversion(id: number): number {
-    const x = this.extCol[id]!;
-    return x === NONE ? 0 : this.xAversion[x]!;
+    const x = this.n32[id * ROW + EXT]!;
+    return x === NONE ? 0 : this.x32[x * ROW + X_AVERSION]!;
   }
   setMzxid(id: number, v: bigint): void {
     const x = this.ext(id); // first: it may grow the ext columns
-    this.xMzxid[x] = v;
+    this.x64[x * 6 + X_MZXID] = v;
   }
   setPzxid(id: number, v: bigint): void {
     const x = this.ext(id); // first: it may grow the ext columns
-    this.xPzxid[x] = v;
+    this.x64[x * 6 + X_PZXID] = v;
   }
   setMtime(id: number, v: number): void {
     const x = this.ext(id); // first: it may grow the ext columns
-    this.xMtime[x] = v;
+    this.xf64[x * 6 + X_MTIME] = v;
   }
   setVersion(id: number, v: number): void {
     const x = this.ext(id); // first: it may grow the ext columns
-    this.xVersion[x] = v;
+    this.x32[x * ROW + X_VERSION] = v;
   }
   setCversion(id: number, v: number): void {
     const x = this.ext(id); // first: it may grow the ext columns
-    this.xCversion[x] = v;
+    this.x32[x * ROW + X_CVERSION] = v;
   }
   setAversion(id: number, v: number): void {
     const x = this.ext(id); // first: it may grow the ext columns
-    this.xAversion[x] = v;
+    this.x32[x * ROW + X_AVERSION] = v;
   }
 
   // --- memory ----------------------------------------------------------------------------------
@@ -538,7 +550,7 @@ export class NodeStore {
   private allocId(): number {
     if (this.freeHead !== NONE) {
       const id = this.freeHead;
-      this.freeHead = this.nextCol[id]!;
+      this.freeHead = this.n32[id * ROW + NEXT]!;
       return id;
     }
     if (this.hi === this.cap) this.growNodes(this.cap * 2);
@@ -547,39 +559,18 @@ export class NodeStore {
 
   private growNodes(n: number): void {
     n = Math.max(n, MIN_CAPACITY);
-    if (this.cap === 0) {
-      this.parentCol = new Int32Array(n);
-      this.prevCol = new Int32Array(n);
-      this.nextCol = new Int32Array(n);
-      this.aclCol = new Int32Array(n);
-      this.recChunk = new Int32Array(n);
-      this.recOff = new Int32Array(n);
-      this.extCol = new Int32Array(n);
-      this.czxidCol = new BigInt64Array(n);
-      this.ctimeCol = new Float64Array(n);
-      this.ownerCol = new Int32Array(n);
-    } else {
-      this.parentCol = growI32(this.parentCol, n);
-      this.prevCol = growI32(this.prevCol, n);
-      this.nextCol = growI32(this.nextCol, n);
-      this.aclCol = growI32(this.aclCol, n);
-      this.recChunk = growI32(this.recChunk, n);
-      this.recOff = growI32(this.recOff, n);
-      this.extCol = growI32(this.extCol, n);
-      const cz = new BigInt64Array(n);
-      cz.set(this.czxidCol);
-      this.czxidCol = cz;
-      const ct = new Float64Array(n);
-      ct.set(this.ctimeCol);
-      this.ctimeCol = ct;
-      this.ownerCol = growI32(this.ownerCol, n);
-    }
+    const buf = new ArrayBuffer(n * ROW * 4);
+    const n32 = new Int32Array(buf);
+    n32.set(this.n32);
+    this.n32 = n32;
+    this.n64 = new BigInt64Array(buf);
+    this.nf64 = new Float64Array(buf);
     this.cap = n;
   }
 
   /** The node's ext row, allocated with its defaults on first use. */
   private ext(id: number): number {
-    let x = this.extCol[id]!;
+    let x = this.n32[id * ROW + EXT]!;
     if (x !== NONE) return x;
     if (this.extFree.length > 0) {
       x = this.extFree.pop()!;
@@ -587,73 +578,63 @@ export class NodeStore {
       if (this.extHi === this.extCap) this.growExt(this.extCap * 2);
       x = this.extHi++;
     }
-    const cz = this.czxidCol[id]!;
-    this.xMzxid[x] = cz;
-    this.xPzxid[x] = cz;
-    this.xMtime[x] = this.ctimeCol[id]!;
-    this.xVersion[x] = 0;
-    this.xCversion[x] = 0;
-    this.xAversion[x] = 0;
-    this.xFirst[x] = NONE;
-    this.xLast[x] = NONE;
-    this.xNum[x] = 0;
-    this.extCol[id] = x;
+    const cz = this.n64[id * 6 + CZXID]!;
+    this.x64[x * 6 + X_MZXID] = cz;
+    this.x64[x * 6 + X_PZXID] = cz;
+    this.xf64[x * 6 + X_MTIME] = this.nf64[id * 6 + CTIME]!;
+    this.x32[x * ROW + X_VERSION] = 0;
+    this.x32[x * ROW + X_CVERSION] = 0;
+    this.x32[x * ROW + X_AVERSION] = 0;
+    this.x32[x * ROW + X_FIRST] = NONE;
+    this.x32[x * ROW + X_LAST] = NONE;
+    this.x32[x * ROW + X_NUM] = 0;
+    this.n32[id * ROW + EXT] = x;
     return x;
   }
 
   private growExt(n: number): void {
     n = Math.max(n, MIN_CAPACITY);
-    const b64 = (a: BigInt64Array): BigInt64Array<ArrayBuffer> => {
-      const b = new BigInt64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.xMzxid = b64(this.xMzxid);
-    this.xPzxid = b64(this.xPzxid);
-    const mt = new Float64Array(n);
-    mt.set(this.xMtime);
-    this.xMtime = mt;
-    this.xVersion = growI32(this.xVersion, n);
-    this.xCversion = growI32(this.xCversion, n);
-    this.xAversion = growI32(this.xAversion, n);
-    this.xFirst = growI32(this.xFirst, n);
-    this.xLast = growI32(this.xLast, n);
-    this.xNum = growI32(this.xNum, n);
+    const buf = new ArrayBuffer(n * ROW * 4);
+    const x32 = new Int32Array(buf);
+    x32.set(this.x32);
+    this.x32 = x32;
+    this.x64 = new BigInt64Array(buf);
+    this.xf64 = new Float64Array(buf);
     this.extCap = n;
   }
 
   private link(parent: number, id: number): void {
     const x = this.ext(parent);
-    const last = this.xLast[x]!;
-    this.prevCol[id] = last;
-    this.nextCol[id] = NONE;
-    if (last === NONE) this.xFirst[x] = id;
-    else this.nextCol[last] = id;
-    this.xLast[x] = id;
-    this.xNum[x]!++;
+    const last = this.x32[x * ROW + X_LAST]!;
+    this.n32[id * ROW + PREV] = last;
+    this.n32[id * ROW + NEXT] = NONE;
+    if (last === NONE) this.x32[x * ROW + X_FIRST] = id;
+    else this.n32[last * ROW + NEXT] = id;
+    this.x32[x * ROW + X_LAST] = id;
+    this.x32[x * ROW + X_NUM]!++;
   }
 
   private unlink(id: number): void {
-    const x = this.extCol[this.parentCol[id]!]!;
-    const prev = this.prevCol[id]!;
-    const next = this.nextCol[id]!;
-    if (prev === NONE) this.xFirst[x] = next;
-    else this.nextCol[prev] = next;
-    if (next === NONE) this.xLast[x] = prev;
-    else this.prevCol[next] = prev;
-    this.xNum[x]!--;
+    const x = this.n32[this.n32[id * ROW + PARENT]! * ROW + EXT]!;
+    const prev = this.n32[id * ROW + PREV]!;
+    const next = this.n32[id * ROW + NEXT]!;
+    if (prev === NONE) this.x32[x * ROW + X_FIRST] = next;
+    else this.n32[prev * ROW + NEXT] = next;
+    if (next === NONE) this.x32[x * ROW + X_LAST] = prev;
+    else this.n32[next * ROW + PREV] = prev;
+    this.x32[x * ROW + X_NUM]!--;
   }
 
   // --- internals: hash table -------------------------------------------------------------------
 
   /** The node's hash-table key hash, from its parent and name (kept nowhere: 4 B a node saved). */
   private hashOf(id: number): number {
-    const buf = this.chunks[this.recChunk[id]!]!;
-    let off = this.recOff[id]!;
+    const buf = this.chunks[this.n32[id * ROW + REC_CHUNK]!]!;
+    let off = this.n32[id * ROW + REC_OFF]!;
     const nameLen = readVarint(buf, off);
     off += varintBytes(nameLen);
     off += varintBytes(readVarint(buf, off));
-    return this.hashName(this.parentCol[id]!, buf, off, off + nameLen);
+    return this.hashName(this.n32[id * ROW + PARENT]!, buf, off, off + nameLen);
   }
 
   /** The index of an ephemeralOwner in the owner table, one more reference counted. */
@@ -696,13 +677,13 @@ export class NodeStore {
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const id = slots[i]!;
       if (id === NONE) return NONE;
-      if (this.parentCol[id] === parent && this.nameEqualsString(id, str, start, end)) return id;
+      if (this.n32[id * ROW + PARENT] === parent && this.nameEqualsString(id, str, start, end)) return id;
     }
   }
 
   private nameEqualsString(id: number, str: string, start: number, end: number): boolean {
-    const buf = this.chunks[this.recChunk[id]!]!;
-    let off = this.recOff[id]!;
+    const buf = this.chunks[this.n32[id * ROW + REC_CHUNK]!]!;
+    let off = this.n32[id * ROW + REC_OFF]!;
     const nameLen = readVarint(buf, off);
     if (nameLen !== end - start) return false;
     off += varintBytes(nameLen);
@@ -717,13 +698,13 @@ export class NodeStore {
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const id = slots[i]!;
       if (id === NONE) return NONE;
-      if (this.parentCol[id] === parent && this.nameEquals(id, b, start, end)) return id;
+      if (this.n32[id * ROW + PARENT] === parent && this.nameEquals(id, b, start, end)) return id;
     }
   }
 
   private nameEquals(id: number, b: Uint8Array, start: number, end: number): boolean {
-    const buf = this.chunks[this.recChunk[id]!]!;
-    let off = this.recOff[id]!;
+    const buf = this.chunks[this.n32[id * ROW + REC_CHUNK]!]!;
+    let off = this.n32[id * ROW + REC_OFF]!;
     const nameLen = readVarint(buf, off);
     if (nameLen !== end - start) return false;
     off += varintBytes(nameLen);
@@ -767,7 +748,7 @@ export class NodeStore {
     const slots = new Int32Array(n).fill(NONE);
     const mask = n - 1;
     for (let id = 1; id < this.hi; id++) {
-      if (this.parentCol[id] === FREED) continue;
+      if (this.n32[id * ROW + PARENT] === FREED) continue;
       let i = this.hashOf(id) & mask;
       while (slots[i] !== NONE) i = (i + 1) & mask;
       slots[i] = id;
@@ -790,8 +771,8 @@ export class NodeStore {
     }
     const buf = this.chunks[c]!;
     let off = this.chunkUsed[c]!;
-    this.recChunk[id] = c;
-    this.recOff[id] = off;
+    this.n32[id * ROW + REC_CHUNK] = c;
+    this.n32[id * ROW + REC_OFF] = off;
     off = writeVarint(buf, off, nameLen);
     off = writeVarint(buf, off, dl);
     for (let i = 0; i < nameLen; i++) buf[off + i] = name[start + i]!;
@@ -834,8 +815,8 @@ export class NodeStore {
 
   /** The node's record is no longer its: count it dead; drop or queue its chunk as it empties. */
   private killRecord(id: number): void {
-    const c = this.recChunk[id]!;
-    const size = this.recordSize(this.chunks[c]!, this.recOff[id]!);
+    const c = this.n32[id * ROW + REC_CHUNK]!;
+    const size = this.recordSize(this.chunks[c]!, this.n32[id * ROW + REC_OFF]!);
     const live = (this.chunkLive[c]! -= size);
     if (c === this.cur) return;
     if (live === 0) {
@@ -871,17 +852,17 @@ export class NodeStore {
     this.pending.clear();
     this.pendingDead = 0;
     for (let id = 0; id < this.hi; id++) {
-      if (this.parentCol[id] === FREED) continue;
-      const c = this.recChunk[id]!;
+      if (this.n32[id * ROW + PARENT] === FREED) continue;
+      const c = this.n32[id * ROW + REC_CHUNK]!;
       if (moving[c] !== 1) continue;
       const buf = this.chunks[c]!;
-      const off = this.recOff[id]!;
+      const off = this.n32[id * ROW + REC_OFF]!;
       const size = this.recordSize(buf, off);
       if (this.cur === NONE || this.chunkUsed[this.cur]! + size > this.chunkBytes) this.rollChunk();
       const to = this.cur;
       buf.copy(this.chunks[to]!, this.chunkUsed[to]!, off, off + size);
-      this.recChunk[id] = to;
-      this.recOff[id] = this.chunkUsed[to]!;
+      this.n32[id * ROW + REC_CHUNK] = to;
+      this.n32[id * ROW + REC_OFF] = this.chunkUsed[to]!;
       this.chunkUsed[to]! += size;
       this.chunkLive[to]! += size;
     }
@@ -893,30 +874,30 @@ export class NodeStore {
     let n = 0;
     const live = new Map<number, number>();
     for (let id = 0; id < this.hi; id++) {
-      if (this.parentCol[id] === FREED) continue;
+      if (this.n32[id * ROW + PARENT] === FREED) continue;
       n++;
-      const c = this.recChunk[id]!;
+      const c = this.n32[id * ROW + REC_CHUNK]!;
       assert.ok(this.chunks[c] !== null && this.chunks[c] !== undefined, `node ${id} in a dropped chunk`);
-      live.set(c, (live.get(c) ?? 0) + this.recordSize(this.chunks[c]!, this.recOff[id]!));
+      live.set(c, (live.get(c) ?? 0) + this.recordSize(this.chunks[c]!, this.n32[id * ROW + REC_OFF]!));
       let k = 0;
       let last = NONE;
-      for (let ch = this.firstChild(id); ch !== NONE; ch = this.nextCol[ch]!) {
-        assert.equal(this.parentCol[ch], id);
-        assert.equal(this.prevCol[ch], last);
+      for (let ch = this.firstChild(id); ch !== NONE; ch = this.n32[ch * ROW + NEXT]!) {
+        assert.equal(this.n32[ch * ROW + PARENT], id);
+        assert.equal(this.n32[ch * ROW + PREV], last);
         last = ch;
         k++;
       }
       assert.equal(k, this.numChildren(id));
-      if (this.extCol[id] !== NONE) assert.equal(this.xLast[this.extCol[id]!], last);
+      if (this.n32[id * ROW + EXT] !== NONE) assert.equal(this.x32[this.n32[id * ROW + EXT]! * ROW + X_LAST], last);
       if (id !== ROOT) {
         const name = Buffer.from(this.name(id), 'utf8');
-        assert.equal(this.find(this.parentCol[id]!, name, 0, name.length, this.hashOf(id)), id);
+        assert.equal(this.find(this.n32[id * ROW + PARENT]!, name, 0, name.length, this.hashOf(id)), id);
       }
     }
     assert.equal(n, this.count);
     const refs = new Map<number, number>();
     for (let id = 0; id < this.hi; id++) {
-      if (this.parentCol[id] !== FREED && this.ownerCol[id] !== 0) refs.set(this.ownerCol[id]!, (refs.get(this.ownerCol[id]!) ?? 0) + 1);
+      if (this.n32[id * ROW + PARENT] !== FREED && this.n32[id * ROW + OWNER] !== 0) refs.set(this.n32[id * ROW + OWNER]!, (refs.get(this.n32[id * ROW + OWNER]!) ?? 0) + 1);
     }
     for (let i = 1; i < this.owners.length; i++) {
       assert.equal(this.ownerRefs[i], refs.get(i) ?? 0, `owner ${i} references`);
