@@ -171,6 +171,19 @@ test("sync waits for the leader's SYNC; syncs complete in order", async () => {
     assert.deepEqual((await s1).body, { type: OpCode.sync, path: '/one' });
     server.syncCompleted();
     assert.deepEqual((await s2).body, { type: OpCode.sync, path: '/two' });
+
+    // What a client syncs for: a read sent after its sync waits for it, and sees another server's
+    // txn that the leader committed (sent by INFORM) before its SYNC.
+    const received = server.stats.packetsReceived;
+    const s3 = c.request({ type: OpCode.sync, path: '/' });
+    const read = c.request({ type: OpCode.exists, path: '/elsewhere', watch: false });
+    assert.equal((await leader.next()).type, OpCode.sync);
+    await pollUntil('the read behind the sync to arrive', 5000, async () => (server.stats.packetsReceived >= received + 2 ? true : undefined));
+    leader.commit(0x0100000000000001n, 0, OpCode.createSession, { type: OpCode.createSession, timeOut: 30000 });
+    leader.commit(0x0100000000000001n, 1, OpCode.create, { type: OpCode.create, path: '/elsewhere', data: null, acl: OPEN, ephemeral: false, parentCVersion: -1 });
+    server.syncCompleted();
+    assert.deepEqual((await s3).body, { type: OpCode.sync, path: '/' });
+    assert.equal((await read).err, Code.OK, 'the read after the sync sees the txn committed before the SYNC');
     c.destroy();
   } finally {
     await server.stop();
