@@ -661,7 +661,16 @@ export class NodeStore {
   /** Encodes `s` as UTF-8 into the scratch buffer; returns its length. */
   private encode(s: string): number {
     if (s.length * 3 > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(Math.max(s.length * 3, this.scratch.length * 2));
-    return this.scratch.write(s, 0, 'utf8');
+    const b = this.scratch;
+    const n = s.length;
+    if (n > 64) return b.write(s, 0, 'utf8');
+    // Short ASCII names (nearly all) are copied by hand: cheaper than a call into the encoder.
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return b.write(s, 0, 'utf8');
+      b[i] = c;
+    }
+    return n;
   }
 
   private hashName(parent: number, b: Uint8Array, start: number, end: number): number {
