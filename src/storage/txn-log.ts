@@ -7,10 +7,14 @@
 // none is acknowledged, nor is any txn appended while it was being written (those fail with it,
 // unwritten); the file is cut back to the last good offset and made durable, so the
 // writer can go on once the disk recovers and a reader never meets a half-written batch.
+// With forceSync a batch is written through a second descriptor opened O_DSYNC: the write returns
+// once its bytes are on disk, as write + fdatasync would (ZooKeeper's force(false)), in one job
+// on libuv's threadpool instead of two, so a lone write waits for one thread hop, not two.
 // Entries are framed straight into the batch buffer being filled (two buffers, reused: one
 // filling, one being written): no allocation per txn. Small per-txn Buffers would come from
 // Node's shared 8 KiB pool, in the same slabs as the znode data decoded from requests, and every
 // slab holding one live znode's data would stay allocated (about 50 MiB for 100k znodes).
+import { constants } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JuteWriter } from '../protocol/jute.js';
@@ -27,6 +31,8 @@ export const DEFAULT_PREALLOC_BYTES = 64 * 1024 * 1024;
 /** The file operations the writer needs (DataDir syncs the snapshot directory with syncDir too); tests substitute failing ones. */
 export interface LogFileHandle {
   write(buf: Buffer, position: number): Promise<void>;
+  /** Writes the bytes and returns once they are durable, as write then datasync would, in one operation. */
+  writeDurable(buf: Buffer, position: number): Promise<void>;
   datasync(): Promise<void>;
   sync(): Promise<void>;
   truncate(len: number): Promise<void>;
@@ -41,13 +47,17 @@ export interface LogFs {
 }
 
 class NodeLogFile implements LogFileHandle {
-  constructor(private readonly fh: FileHandle) {}
-  async write(buf: Buffer, position: number): Promise<void> {
-    let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, position + done);
-      done += bytesWritten;
-    }
+  private dsync: FileHandle | null = null;
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly path: string,
+  ) {}
+  write(buf: Buffer, position: number): Promise<void> {
+    return writeAll(this.fh, buf, position);
+  }
+  async writeDurable(buf: Buffer, position: number): Promise<void> {
+    this.dsync ??= await open(this.path, constants.O_WRONLY | constants.O_DSYNC);
+    return writeAll(this.dsync, buf, position);
   }
   datasync(): Promise<void> {
     return this.fh.datasync();
@@ -58,14 +68,28 @@ class NodeLogFile implements LogFileHandle {
   truncate(len: number): Promise<void> {
     return this.fh.truncate(len);
   }
-  close(): Promise<void> {
-    return this.fh.close();
+  async close(): Promise<void> {
+    const d = this.dsync;
+    this.dsync = null;
+    try {
+      if (d !== null) await d.close();
+    } finally {
+      await this.fh.close();
+    }
+  }
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
+    done += bytesWritten;
   }
 }
 
 export const nodeLogFs: LogFs = {
   async create(path) {
-    return new NodeLogFile(await open(path, 'w'));
+    return new NodeLogFile(await open(path, 'w'), path);
   },
   remove(path) {
     return unlink(path);
@@ -84,7 +108,7 @@ export interface TxnLogOptions {
   fsyncWarningThresholdMs?: number;
   fs?: LogFs;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
-  /** Each fsync's duration and the txns it made durable (fsynctime, sync_processor_batch_size). */
+  /** Each durable write's duration (write and sync in one) and the txns it made durable (fsynctime, sync_processor_batch_size). */
   onFsync?: (ms: number, txns: number) => void;
 }
 
@@ -309,16 +333,17 @@ export class TxnLogWriter {
       await file.truncate(want); // extend: the new bytes read as zeros
       this.fileSize = want;
     }
-    await file.write(buf, this.position);
     if (this.forceSync) {
       const t0 = performance.now();
-      await file.datasync();
+      await file.writeDurable(buf, this.position);
       const ms = performance.now() - t0;
       this.stats.lastFsyncMs = ms;
       this.onFsync?.(ms, batch.length);
       if (ms > this.warnMs) {
         this.log('warn', `fsync-ing the write ahead log took ${Math.round(ms)}ms which will adversely affect operation latency`);
       }
+    } else {
+      await file.write(buf, this.position);
     }
     this.dirty = false;
     this.position += size;

@@ -37,7 +37,7 @@ class FillingDisk implements LogFs {
 
   async create(path: string): Promise<LogFileHandle> {
     const h = await nodeLogFs.create(path);
-    return { ...bind(h), write: this.guard(h) };
+    return { ...bind(h), write: this.guard(h), writeDurable: this.guard({ write: (b, p) => h.writeDurable(b, p) }) };
   }
 
   readonly createSnapshot = async (path: string): Promise<SnapshotFileHandle> => {
@@ -55,7 +55,7 @@ class FillingDisk implements LogFs {
 }
 
 function bind(h: LogFileHandle): LogFileHandle {
-  return { write: (b, p) => h.write(b, p), datasync: () => h.datasync(), sync: () => h.sync(), truncate: (l) => h.truncate(l), close: () => h.close() };
+  return { write: (b, p) => h.write(b, p), writeDurable: (b, p) => h.writeDurable(b, p), datasync: () => h.datasync(), sync: () => h.sync(), truncate: (l) => h.truncate(l), close: () => h.close() };
 }
 
 const create = (path: string, data: string): Request => ({ type: OpCode.create, path, data: Buffer.from(data), acl: OPEN, flags: 0, ttl: -1n });

@@ -118,7 +118,10 @@ test('self-check: the fault layer catches a txn log that acknowledges before fsy
   // The writer's fsyncs are swallowed before they reach the disk: acknowledged txns are not durable.
   const noSync = (fs: LogFs): LogFs => ({
     ...fs,
-    create: async (path) => ({ ...(await fs.create(path)), datasync: async () => {}, sync: async () => {} }),
+    create: async (path) => {
+      const h = await fs.create(path);
+      return { ...h, writeDurable: (b, p) => h.write(b, p), datasync: async () => {}, sync: async () => {} };
+    },
   });
   const base = tempDir(t, 'zkts-power-');
   const history = new History();

@@ -4,7 +4,7 @@
 // a full disk fails its batch only, and the writer goes on once space returns.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { constants, existsSync, readFileSync, readdirSync, readlinkSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpCode } from '../../src/protocol/opcodes.js';
 import type { Txn, TxnHeader } from '../../src/tree/txn.js';
@@ -47,7 +47,7 @@ class FaultyFs implements LogFs {
   async create(path: string): Promise<LogFileHandle> {
     const h = await nodeLogFs.create(path);
     const fail = (code: string): Error => Object.assign(new Error(`${code}: injected`), { code });
-    return {
+    const handle: LogFileHandle = {
       write: async (buf, pos) => {
         this.writes++;
         if (this.failWrites) {
@@ -63,10 +63,16 @@ class FaultyFs implements LogFs {
         if (this.failSyncs) throw fail(this.failSyncs);
         return h.datasync();
       },
+      // the write, then its datasync: each fails as injected
+      writeDurable: async (buf, pos) => {
+        await handle.write(buf, pos);
+        await handle.datasync();
+      },
       sync: () => h.sync(),
       truncate: (len) => h.truncate(len),
       close: () => h.close(),
     };
+    return handle;
   }
   remove(path: string): Promise<void> {
     return nodeLogFs.remove(path);
@@ -148,6 +154,35 @@ test('forceSync=no never fsyncs and says so', async (t) => {
   assert.equal(fs.syncs, 0);
   assert.ok(logs.some((m) => m.includes('forceSync=no')));
   assert.deepEqual(zxids(dir), range(1, 10));
+});
+
+/** The open flags of this process's descriptors for `file` (from /proc/self/fdinfo). */
+function openFlags(file: string): number[] {
+  const out: number[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (target !== file) continue;
+    const m = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    if (m) out.push(parseInt(m[1]!, 8));
+  }
+  return out;
+}
+
+test('a batch is written through an O_DSYNC descriptor with forceSync, never without it', { skip: !existsSync('/proc/self/fdinfo') }, async (t) => {
+  for (const forceSync of [true, false]) {
+    const dir = tempDir(t);
+    const w = new TxnLogWriter({ dir, forceSync, log: () => {} });
+    assert.deepEqual(await appendAll(w, 1, 3), [null, null, null]);
+    const dsync = openFlags(w.currentFile!).filter((f) => (f & constants.O_DSYNC) === constants.O_DSYNC);
+    assert.equal(dsync.length, forceSync ? 1 : 0, `forceSync=${forceSync}`);
+    await w.close();
+    assert.deepEqual(zxids(dir), range(1, 3));
+  }
 });
 
 test('a torn last record, cut or zero-filled at any offset, reads as the end of the log', async (t) => {
