@@ -10,6 +10,11 @@
 // With forceSync a batch is written through a second descriptor opened O_DSYNC: the write returns
 // once its bytes are on disk, as write + fdatasync would (ZooKeeper's force(false)), in one job
 // on libuv's threadpool instead of two, so a lone write waits for one thread hop, not two.
+// Preallocating by extending the file leaves a hole, and a durable write into a hole allocates a
+// block, which costs a journal commit (about every 22nd write of 184 bytes, 1.7× the sync time:
+// the p95-p99 of single-session writes). So a durable write that reaches past the zeros written
+// so far also writes the next ZERO_AHEAD_BYTES of zeros after its txns, in the same write: only
+// about one write in 1,400 allocates. The zeros read as the end of the log, as the hole did.
 // Entries are framed straight into the batch buffer being filled (two buffers, reused: one
 // filling, one being written): no allocation per txn. Small per-txn Buffers would come from
 // Node's shared 8 KiB pool, in the same slabs as the znode data decoded from requests, and every
@@ -31,8 +36,8 @@ export const DEFAULT_PREALLOC_BYTES = 64 * 1024 * 1024;
 /** The file operations the writer needs (DataDir syncs the snapshot directory with syncDir too); tests substitute failing ones. */
 export interface LogFileHandle {
   write(buf: Buffer, position: number): Promise<void>;
-  /** Writes the bytes and returns once they are durable, as write then datasync would, in one operation. */
-  writeDurable(buf: Buffer, position: number): Promise<void>;
+  /** Writes the buffers one after the other and returns once they are durable, as write then datasync would, in one operation. */
+  writeDurable(bufs: readonly Buffer[], position: number): Promise<void>;
   datasync(): Promise<void>;
   sync(): Promise<void>;
   truncate(len: number): Promise<void>;
@@ -55,9 +60,12 @@ class NodeLogFile implements LogFileHandle {
   write(buf: Buffer, position: number): Promise<void> {
     return writeAll(this.fh, buf, position);
   }
-  async writeDurable(buf: Buffer, position: number): Promise<void> {
+  async writeDurable(bufs: readonly Buffer[], position: number): Promise<void> {
     this.dsync ??= await open(this.path, constants.O_WRONLY | constants.O_DSYNC);
-    return writeAll(this.dsync, buf, position);
+    const fh = this.dsync;
+    const total = bufs.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await fh.writev(bufs as Buffer[], position);
+    if (bytesWritten < total) await writeAll(fh, Buffer.concat(bufs).subarray(bytesWritten), position + bytesWritten);
   }
   datasync(): Promise<void> {
     return this.fh.datasync();
@@ -120,6 +128,9 @@ interface Pending {
 /** A batch buffer that outgrew this after a burst is replaced by a fresh one once written. */
 const BATCH_BUFFER_KEEP_BYTES = 4 * 1024 * 1024;
 const BATCH_BUFFER_BYTES = 64 * 1024;
+/** A durable write that reaches past the zeroed part of the file writes this many zero bytes after its txns. */
+export const ZERO_AHEAD_BYTES = 256 * 1024;
+const ZEROS = Buffer.alloc(ZERO_AHEAD_BYTES);
 
 export interface TxnLogStats {
   batches: number;
@@ -180,6 +191,8 @@ export class TxnLogWriter {
   private fileName: string | null = null;
   private position = 0;
   private fileSize = 0;
+  /** Bytes before this offset have been written (txns or zeros), not left as a hole by the preallocation. */
+  private zeroedTo = 0;
   /** The file may hold bytes past `position` from a failed batch. */
   private dirty = false;
   private rollPending = false;
@@ -240,6 +253,7 @@ export class TxnLogWriter {
     this.fileName = null;
     this.position = 0;
     this.fileSize = 0;
+    this.zeroedTo = 0;
     this.dirty = false;
     this.rollPending = false;
     if (f) await f.close();
@@ -310,6 +324,7 @@ export class TxnLogWriter {
   /** After a failed batch: drop whatever it left past the last good offset, durably. */
   private async cutBack(): Promise<void> {
     if (this.file === null) return;
+    this.zeroedTo = this.position; // a hole again past it, once cut
     try {
       await this.file.truncate(this.position);
       await this.file.sync();
@@ -335,7 +350,14 @@ export class TxnLogWriter {
     }
     if (this.forceSync) {
       const t0 = performance.now();
-      await file.writeDurable(buf, this.position);
+      const end = this.position + size;
+      if (end <= this.zeroedTo) {
+        await file.writeDurable([buf], this.position);
+      } else {
+        const zeros = Math.max(0, Math.min(ZERO_AHEAD_BYTES, this.fileSize - end));
+        await file.writeDurable(zeros > 0 ? [buf, ZEROS.subarray(0, zeros)] : [buf], this.position);
+        this.zeroedTo = end + zeros;
+      }
       const ms = performance.now() - t0;
       this.stats.lastFsyncMs = ms;
       this.onFsync?.(ms, batch.length);
@@ -370,6 +392,7 @@ export class TxnLogWriter {
     this.fileName = name;
     this.position = 0;
     this.fileSize = 0;
+    this.zeroedTo = 0;
     this.dirty = true;
     const header = Buffer.alloc(FILE_HEADER_BYTES);
     header.writeInt32BE(TXNLOG_MAGIC, 0);
@@ -380,6 +403,7 @@ export class TxnLogWriter {
     await this.fs.syncDir(this.opts.dir);
     this.position = FILE_HEADER_BYTES;
     this.fileSize = FILE_HEADER_BYTES;
+    this.zeroedTo = FILE_HEADER_BYTES;
     this.dirty = false;
   }
 }

@@ -37,7 +37,8 @@ class FillingDisk implements LogFs {
 
   async create(path: string): Promise<LogFileHandle> {
     const h = await nodeLogFs.create(path);
-    return { ...bind(h), write: this.guard(h), writeDurable: this.guard({ write: (b, p) => h.writeDurable(b, p) }) };
+    const durable = this.guard({ write: (b, p) => h.writeDurable([b], p) });
+    return { ...bind(h), write: this.guard(h), writeDurable: (bufs, p) => durable(Buffer.concat(bufs), p) };
   }
 
   readonly createSnapshot = async (path: string): Promise<SnapshotFileHandle> => {

@@ -120,7 +120,7 @@ test('self-check: the fault layer catches a txn log that acknowledges before fsy
     ...fs,
     create: async (path) => {
       const h = await fs.create(path);
-      return { ...h, writeDurable: (b, p) => h.write(b, p), datasync: async () => {}, sync: async () => {} };
+      return { ...h, writeDurable: (bufs, p) => h.write(Buffer.concat(bufs), p), datasync: async () => {}, sync: async () => {} };
     },
   });
   const base = tempDir(t, 'zkts-power-');

@@ -525,8 +525,8 @@ export class SimDisk {
       write: (buf, position) => this.write('log-write', path, ino, fh, buf, position),
       // O_DSYNC's write, as the model sees it: the bytes land, then become durable (a failure
       // between the two leaves them written and not durable)
-      writeDurable: async (buf, position) => {
-        await this.write('log-write', path, ino, fh, buf, position);
+      writeDurable: async (bufs, position) => {
+        await this.write('log-write', path, ino, fh, Buffer.concat(bufs), position);
         await sync();
       },
       datasync: sync,

@@ -10,7 +10,7 @@ import { OpCode } from '../../src/protocol/opcodes.js';
 import type { Txn, TxnHeader } from '../../src/tree/txn.js';
 import { ZktsError } from '../../src/errors.js';
 import { lastLoggedZxid, readTxnLog, type LogTail } from '../../src/storage/txn-log-reader.js';
-import { TxnLogWriter, nodeLogFs, paddedFileSize, type LogFileHandle, type LogFs } from '../../src/storage/txn-log.js';
+import { TxnLogWriter, ZERO_AHEAD_BYTES, nodeLogFs, paddedFileSize, type LogFileHandle, type LogFs } from '../../src/storage/txn-log.js';
 import { tempDir } from './helpers.js';
 
 function step(zxid: number, size = 10): { hdr: TxnHeader; txn: Txn } {
@@ -64,8 +64,8 @@ class FaultyFs implements LogFs {
         return h.datasync();
       },
       // the write, then its datasync: each fails as injected
-      writeDurable: async (buf, pos) => {
-        await handle.write(buf, pos);
+      writeDurable: async (bufs, pos) => {
+        await handle.write(Buffer.concat(bufs), pos);
         await handle.datasync();
       },
       sync: () => h.sync(),
@@ -183,6 +183,27 @@ test('a batch is written through an O_DSYNC descriptor with forceSync, never wit
     await w.close();
     assert.deepEqual(zxids(dir), range(1, 3));
   }
+});
+
+test('with forceSync the preallocated file is written with zeros ahead of the txns, not left a hole there', async (t) => {
+  const dir = tempDir(t);
+  const w = new TxnLogWriter({ dir, preAllocBytes: 4 * ZERO_AHEAD_BYTES });
+  t.after(() => w.close());
+  let end = 16; // the file header
+  let zeroedTo = end;
+  for (let z = 1; z <= 40; z++) {
+    // one at a time: each txn is its own batch; the txns reach well past the first zeros
+    const s = step(z, z <= 3 ? 10 : ZERO_AHEAD_BYTES / 32);
+    assert.equal(await new Promise((resolve) => (end += w.append(s.hdr, s.txn, resolve))), null);
+    // a batch that reaches past the zeros writes the next ZERO_AHEAD_BYTES of them
+    if (end > zeroedTo) zeroedTo = Math.min(end + ZERO_AHEAD_BYTES, 4 * ZERO_AHEAD_BYTES);
+    const st = statSync(w.currentFile!);
+    assert.equal(st.size, 4 * ZERO_AHEAD_BYTES, 'the zeros stay inside the preallocated size');
+    assert.ok(st.blocks * 512 >= zeroedTo - 4096, `txn ${z}: ${st.blocks} blocks allocated, txns end at ${end}, zeros at ${zeroedTo}`);
+  }
+  assert.ok(end > ZERO_AHEAD_BYTES, 'the txns went past the first zeros');
+  await w.close();
+  assert.deepEqual(zxids(dir), range(1, 40));
 });
 
 test('a torn last record, cut or zero-filled at any offset, reads as the end of the log', async (t) => {
