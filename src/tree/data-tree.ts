@@ -160,7 +160,7 @@ export class DataTree {
     if (!this.digestEnabled) return;
     this.digestSum.set(0n);
     if (!this.rootPresent) return;
-    this.digestSum.add(this.nodeDigestOf('/', ROOT, -1));
+    this.digestSum.add(this.keepDigest(ROOT, this.nodeDigestOf('/', ROOT, -1)));
     this.digestChildren(ROOT, 0);
   }
 
@@ -174,7 +174,7 @@ export class DataTree {
     const slashCrc = crc32(SLASH, pathCrc);
     for (let c = s.firstChild(id); c !== NONE; c = s.nextSibling(c)) {
       const crc = crc32(s.nameBytes(c), slashCrc);
-      this.digestSum.add(this.nodeDigestOf('', c, digestCrcOfData(crc, s.data(c))));
+      this.digestSum.add(this.keepDigest(c, this.nodeDigestOf('', c, digestCrcOfData(crc, s.data(c)))));
       if (id === ROOT && s.name(c) === 'zookeeper') continue;
       if (s.numChildren(c) > 0) this.digestChildren(c, crc);
     }
@@ -201,22 +201,24 @@ export class DataTree {
     return statDigest(crc === -1 ? this.crcOf(path, id) : crc, f);
   }
 
-  /**
-   * Before a node's stat or data changes, or it goes (NodeHashMap.preChange, remove): its digest
-   * leaves the sum (recomputed: nodes keep none). Returns the CRC32 of its path and data (for
-   * digestIn when the data stays), or -1.
-   */
-  private digestOut(path: string, id: number): number {
-    if (!this.digestEnabled || digestExcluded(path)) return -1;
-    const crc = this.crcOf(path, id);
-    this.digestSum.remove(this.nodeDigestOf(path, id, crc));
-    return crc;
+  /** Keeps a node's digest (unsigned) in the store, where digestOut finds it; returns it. */
+  private keepDigest(id: number, digest: number): number {
+    this.store.setTag(id, digest | 0);
+    return digest;
   }
 
-  /** After a node changed, or is new (postChange, put); `crc` from digestOut when the data is the same, else -1. */
-  private digestIn(path: string, id: number, crc: number): void {
+  /**
+   * Before a node's stat or data changes, or it goes (NodeHashMap.preChange, remove): its digest,
+   * kept since its last change, leaves the sum.
+   */
+  private digestOut(path: string, id: number): void {
+    if (this.digestEnabled && !digestExcluded(path)) this.digestSum.remove(this.store.tag(id) >>> 0);
+  }
+
+  /** After a node changed, or is new (postChange, put): its digest from its fields now, kept and added. */
+  private digestIn(path: string, id: number): void {
     if (!this.digestEnabled || digestExcluded(path)) return;
-    this.digestSum.add(this.nodeDigestOf(path, id, crc));
+    this.digestSum.add(this.keepDigest(id, this.nodeDigestOf(path, id, -1)));
   }
 
   /**
@@ -259,7 +261,7 @@ export class DataTree {
       aversion: s.aversion(id),
       ephemeralOwner: s.ephemeralOwner(id),
       crc,
-      digest: excluded ? 0 : this.nodeDigestOf(path, id, crc),
+      digest: excluded ? 0 : s.tag(id) >>> 0,
     };
   }
 
@@ -590,10 +592,10 @@ export class DataTree {
     if (newCversion === -1) newCversion = cversion + 1;
     if (newCversion <= cversion) return;
     if (tell) this.beforeChange(path, id, false);
-    const crc = this.digestOut(path, id);
+    this.digestOut(path, id);
     s.setCversion(id, newCversion);
     s.setPzxid(id, zxid);
-    this.digestIn(path, id, crc);
+    this.digestIn(path, id);
   }
 
   /** Tells the change observer (a snapshot being written) of a change to come, with a copy of the node. */
@@ -640,7 +642,7 @@ export class DataTree {
     if (id === NONE) return Code.NodeExists;
     this.beforeChange(parentPath, parent, false);
     this.raiseCversion(parentPath, parent, parentCVersion, zxid, false);
-    this.digestIn(path, id, -1);
+    this.digestIn(path, id);
     this.index(path, ephemeralOwner);
     if (parentPath.startsWith(QUOTA_ROOT)) {
       if (name === LIMIT_NODE) this.quotas.add(parentPath.substring(QUOTA_ROOT.length));
@@ -666,9 +668,9 @@ export class DataTree {
     this.beforeChange(parentPath, parent, false);
     if (id !== NONE) this.beforeChange(path, id, true);
     if (zxid > s.pzxid(parent)) {
-      const crc = this.digestOut(parentPath, parent);
+      this.digestOut(parentPath, parent);
       s.setPzxid(parent, zxid);
-      this.digestIn(parentPath, parent, crc);
+      this.digestIn(parentPath, parent);
     }
     if (id === NONE) return Code.NoNode;
     const acl = this.acls.list(s.acl(id));
@@ -723,7 +725,7 @@ export class DataTree {
     s.setMtime(id, time);
     s.setMzxid(id, zxid);
     s.setVersion(id, version);
-    this.digestIn(path, id, -1);
+    this.digestIn(path, id);
     this.updateQuotaStat(path, BigInt(bytesDiff), 0n);
     rc.stat = this.statAt(id);
     this.dataWatches.trigger(path, EventType.NodeDataChanged, zxid, this.acls.list(s.acl(id)));
@@ -736,9 +738,9 @@ export class DataTree {
     if (id === NONE) return Code.NoNode;
     this.beforeChange(path, id, false);
     s.setAcl(id, this.acls.idOf(acl));
-    const crc = this.digestOut(path, id);
+    this.digestOut(path, id);
     s.setAversion(id, version);
-    this.digestIn(path, id, crc);
+    this.digestIn(path, id);
     rc.stat = this.statAt(id);
     return Code.OK;
   }

@@ -3,11 +3,10 @@
 // version, cversion, aversion as ints; ephemeralOwner), summed mod 2^64. Nodes under
 // /zookeeper/ count 0 (/zookeeper itself counts); the root is hashed with path "".
 // DataTree keeps the sum up to date on every change (NodeHashMapImpl's preChange/postChange);
-// `treeDigest` computes it from scratch, for checks. The tree caches each node's digest (as Java's
-// DataNode does: taking it out of the sum before a change costs nothing) and the CRC32 of its
-// path and data, where its digest resumes (DataTree.digestState hands both out): a change of stat
-// alone (a parent's cversion and pzxid on every create) costs one CRC32 over 60 bytes, whatever
-// the data.
+// `treeDigest` computes it from scratch, for checks. The tree keeps each node's digest (4 bytes in
+// its node store, as Java's DataNode keeps it: taking it out of the sum before a change costs
+// nothing); the CRC32 of path and data it works out again when a node changes (a CRC32 over the
+// path and the usually small data, then one over 60 bytes of stat).
 // Short inputs (paths, stats, small data) are summed in JS: a call of zlib's crc32 costs more
 // than the whole sum of 60 bytes; longer ones go to zlib, which is faster per byte.
 import { crc32 as zlibCrc32 } from 'node:zlib';

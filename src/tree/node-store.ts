@@ -6,7 +6,8 @@
 // The row every node has (48 B, one buffer seen as int32, int64 and float64 so that a node's
 // fields share a cache line or two): parent, prev and next sibling (O(1) unlink in a queue of
 // 100k children), ACL id, record chunk and offset, ext row, ephemeralOwner (an index into a table
-// of owners: a session owns many nodes); czxid and ctime. The fields a leaf that never changed
+// of owners: a session owns many nodes); czxid and ctime; and beside the row an int the tree keeps
+// (its digest). The fields a leaf that never changed
 // keeps at their defaults — mzxid = pzxid = czxid, mtime = ctime, version = cversion = aversion =
 // 0, no children — live in an "ext" row (48 B) allocated on the first change: most znodes of a big
 // tree are such leaves.
@@ -95,6 +96,8 @@ export class NodeStore {
   private n32 = new Int32Array(0);
   private n64 = new BigInt64Array(0);
   private nf64 = new Float64Array(0);
+  /** An int the tree keeps per node (DataTree: the node's digest, so a change takes it out of the sum for free). */
+  private tagCol = new Int32Array(0);
   /** ephemeralOwner by the index a row holds (0: none), refcounted: a session owns many nodes. */
   private owners: bigint[] = [0n];
   private ownerRefs: number[] = [0];
@@ -142,6 +145,7 @@ export class NodeStore {
     this.ownerIds = new Map();
     this.freeOwners = [];
     this.n32 = new Int32Array(0);
+    this.tagCol = new Int32Array(0);
     this.growNodes(MIN_CAPACITY);
     this.extCap = 0;
     this.extHi = 0;
@@ -264,6 +268,7 @@ export class NodeStore {
     this.n64[id * 6 + CZXID] = czxid;
     this.nf64[id * 6 + CTIME] = ctime;
     this.n32[id * ROW + OWNER] = this.ownerIndex(ephemeralOwner);
+    this.tagCol[id] = 0;
     this.writeRecord(id, this.scratch, 0, nameLen, data);
     this.link(parent, id);
     this.insertSlot(id, h);
@@ -448,6 +453,14 @@ export class NodeStore {
 
   // --- stat fields -----------------------------------------------------------------------------
 
+  /** The int the tree keeps for the node (0 when created or loaded). */
+  tag(id: number): number {
+    return this.tagCol[id]!;
+  }
+  setTag(id: number, v: number): void {
+    this.tagCol[id] = v;
+  }
+
   acl(id: number): number {
     return this.n32[id * ROW + ACL]!;
   }
@@ -527,7 +540,7 @@ export class NodeStore {
       live += this.chunkLive[c]!;
     }
     return {
-      columnBytes: this.cap * 48,
+      columnBytes: this.cap * 52,
       extBytes: this.extCap * 48,
       hashBytes: this.slots.byteLength,
       arenaBytes,
@@ -565,6 +578,9 @@ export class NodeStore {
     this.n32 = n32;
     this.n64 = new BigInt64Array(buf);
     this.nf64 = new Float64Array(buf);
+    const tags = new Int32Array(n);
+    tags.set(this.tagCol);
+    this.tagCol = tags;
     this.cap = n;
   }
 
