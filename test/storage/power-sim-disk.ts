@@ -386,7 +386,13 @@ export class SimDisk {
     current = this;
   }
 
-  /** Runs a real asynchronous operation, marking the inode (or the directory) busy meanwhile. */
+  /**
+   * Runs a real asynchronous operation, marking the inode busy meanwhile (null: none yet, or only
+   * the directory). An open with O_TRUNC of an existing file passes that file's inode: the real
+   * file is emptied at some moment while the open runs, before the model's create says so, and a
+   * failure meanwhile (a background snapshot write beside a new log's create) must not take that
+   * for a write the model did not see; the image then holds the file as before the open.
+   */
   private async inFlight<T>(ino: Inode | null, op: () => Promise<T>): Promise<T> {
     if (ino !== null) ino.busy++;
     this.inflight++;
@@ -401,7 +407,7 @@ export class SimDisk {
   async snapOpen(path: string, flags: string | number, mode?: number): Promise<FileHandle> {
     if (flags !== 'w') throw new Error(`fault layer: open(${path}, ${String(flags)}) is not modelled`);
     if (this.enter('snap-open', path)) this.failNow('snap-open', path);
-    const fh = await this.inFlight(null, () => real.open(path, 'w', mode));
+    const fh = await this.inFlight(this.lookup(path), () => real.open(path, 'w', mode));
     if (this.dead) {
       await fh.close();
       throw new MachineGone(`snap-open ${path}`);
@@ -496,7 +502,7 @@ export class SimDisk {
   readonly logFs: LogFs = {
     create: async (path) => {
       if (this.enter('log-create', path)) this.failNow('log-create', path);
-      const fh = await this.inFlight(null, () => real.open(path, 'w'));
+      const fh = await this.inFlight(this.lookup(path), () => real.open(path, 'w'));
       if (this.dead) {
         await fh.close();
         throw new MachineGone(`log-create ${path}`);
