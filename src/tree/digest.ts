@@ -10,6 +10,7 @@
 // Short inputs (paths, stats, small data) are summed in JS: a call of zlib's crc32 costs more
 // than the whole sum of 60 bytes; longer ones go to zlib, which is faster per byte.
 import { crc32 as zlibCrc32 } from 'node:zlib';
+import type { NodeFields } from './znode.js';
 
 /** DigestCalculator.DIGEST_VERSION. */
 export const DIGEST_VERSION = 2;
@@ -20,19 +21,8 @@ export interface TxnDigest {
   treeDigest: bigint;
 }
 
-/** The stat fields and data a node's digest covers. */
-export interface DigestFields {
-  data: Buffer | null;
-  czxid: bigint;
-  mzxid: bigint;
-  pzxid: bigint;
-  ctime: number;
-  mtime: number;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: bigint;
-}
+/** The stat fields and data a node's digest covers: all it persists but its ACL. */
+export type DigestFields = { -readonly [K in Exclude<keyof NodeFields, 'acl'>]: NodeFields[K] };
 
 /** A node's digest fields with its cached CRC32 of path and data and its digest (unsigned; both 0 under /zookeeper/). */
 export interface DigestState extends DigestFields {

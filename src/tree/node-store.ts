@@ -21,6 +21,7 @@
 // Ids of deleted nodes are reused. The store knows nothing of paths beyond lookups: whoever keeps
 // a view of the tree across changes (a snapshot's copy-on-write view) goes by path and czxid.
 import assert from 'node:assert/strict';
+import type { NodeFields as PersistedFields } from './znode.js';
 
 /** No node: a missing lookup, the root's parent, the end of a sibling list. */
 export const NONE = -1;
@@ -62,18 +63,7 @@ export interface NodeStoreOptions {
 }
 
 /** A node's fields but its ACL, for loading one (a snapshot) in one call; the data is copied. */
-export interface NodeFields {
-  data: Buffer | null;
-  czxid: bigint;
-  mzxid: bigint;
-  pzxid: bigint;
-  ctime: number;
-  mtime: number;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: bigint;
-}
+export type NodeFields = { -readonly [K in Exclude<keyof PersistedFields, 'acl'>]: PersistedFields[K] };
 
 const varintBytes = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
 
