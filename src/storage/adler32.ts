@@ -1,9 +1,11 @@
 // adler32.ts — the Adler-32 checksum (RFC 1950) that ZooKeeper's txn log and snapshot files use
 // (java.util.zip.Adler32). Node's zlib does not expose it, so it is computed here: sums are
-// reduced modulo 65521 every 5552 bytes, the most that cannot overflow 32 bits.
+// reduced modulo 65521 every 3800 bytes, the most after which b (from up to 65520, every byte
+// 0xff) stays below 2^31, so V8 keeps both sums in int32 registers. zlib's 5552 fits 32 bits
+// unsigned only: past 2^31 V8 falls back to float64 adds, and the checksum ran at half the speed.
 
 const MOD = 65521;
-const NMAX = 5552;
+const BLOCK = 3800;
 
 /** Continues the checksum `start` (1 for a fresh one) over `buf`; returns it unsigned. */
 export function adler32(buf: Uint8Array, start = 1, from = 0, to = buf.length): number {
@@ -11,19 +13,23 @@ export function adler32(buf: Uint8Array, start = 1, from = 0, to = buf.length): 
   let b = start >>> 16;
   let i = from;
   while (i < to) {
-    const end = Math.min(i + NMAX, to);
+    const end = Math.min(i + BLOCK, to);
     // 16 bytes per turn: half the time of a byte loop on a snapshot's hundreds of MB.
     const end16 = end - ((end - i) & 15);
     while (i < end16) {
-      a += buf[i]!; b += a; a += buf[i + 1]!; b += a; a += buf[i + 2]!; b += a; a += buf[i + 3]!; b += a;
-      a += buf[i + 4]!; b += a; a += buf[i + 5]!; b += a; a += buf[i + 6]!; b += a; a += buf[i + 7]!; b += a;
-      a += buf[i + 8]!; b += a; a += buf[i + 9]!; b += a; a += buf[i + 10]!; b += a; a += buf[i + 11]!; b += a;
-      a += buf[i + 12]!; b += a; a += buf[i + 13]!; b += a; a += buf[i + 14]!; b += a; a += buf[i + 15]!; b += a;
+      a = (a + buf[i]!) | 0; b = (b + a) | 0; a = (a + buf[i + 1]!) | 0; b = (b + a) | 0;
+      a = (a + buf[i + 2]!) | 0; b = (b + a) | 0; a = (a + buf[i + 3]!) | 0; b = (b + a) | 0;
+      a = (a + buf[i + 4]!) | 0; b = (b + a) | 0; a = (a + buf[i + 5]!) | 0; b = (b + a) | 0;
+      a = (a + buf[i + 6]!) | 0; b = (b + a) | 0; a = (a + buf[i + 7]!) | 0; b = (b + a) | 0;
+      a = (a + buf[i + 8]!) | 0; b = (b + a) | 0; a = (a + buf[i + 9]!) | 0; b = (b + a) | 0;
+      a = (a + buf[i + 10]!) | 0; b = (b + a) | 0; a = (a + buf[i + 11]!) | 0; b = (b + a) | 0;
+      a = (a + buf[i + 12]!) | 0; b = (b + a) | 0; a = (a + buf[i + 13]!) | 0; b = (b + a) | 0;
+      a = (a + buf[i + 14]!) | 0; b = (b + a) | 0; a = (a + buf[i + 15]!) | 0; b = (b + a) | 0;
       i += 16;
     }
     for (; i < end; i++) {
-      a += buf[i]!;
-      b += a;
+      a = (a + buf[i]!) | 0;
+      b = (b + a) | 0;
     }
     a %= MOD;
     b %= MOD;

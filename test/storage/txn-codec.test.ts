@@ -25,6 +25,28 @@ test('adler32 matches known values and runs across chunks', () => {
   assert.equal(adler32(big.subarray(50_000), adler32(big.subarray(0, 50_000))), adler32(big));
 });
 
+test('adler32 equals the definition (sums mod 65521 after every byte) on all-0xff runs from any state', () => {
+  // The worst case for the deferred reduction: every byte 0xff, sums starting at their maximum.
+  const naive = (buf: Uint8Array, start: number): number => {
+    let a = start & 0xffff;
+    let b = start >>> 16;
+    for (const x of buf) {
+      a = (a + x) % 65521;
+      b = (b + a) % 65521;
+    }
+    return ((b << 16) | a) >>> 0;
+  };
+  const ff = Buffer.alloc(20_000, 0xff);
+  for (const start of [1, 0xfff0fff0 >>> 0, ((65520 << 16) | 65520) >>> 0]) {
+    for (const n of [1, 15, 16, 3799, 3800, 3801, 5552, 7600, 20_000]) {
+      assert.equal(adler32(ff.subarray(0, n), start), naive(ff.subarray(0, n), start), `start ${start.toString(16)}, ${n} bytes`);
+    }
+  }
+  const mixed = Buffer.alloc(50_000);
+  for (let i = 0; i < mixed.length; i++) mixed[i] = (i * 2654435761) >>> 24;
+  assert.equal(adler32(mixed, 7, 123, 45_678), naive(mixed.subarray(123, 45_678), 7));
+});
+
 test('the ZooKeeper 3.8 fixture logs hold every txn type', () => {
   const types = new Set<number>();
   for (const r of records) {
